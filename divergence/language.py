@@ -1,0 +1,43 @@
+"""Language identification, deterministic (langdetect is random unless seeded)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+MIN_CHARS_FOR_SENTENCE = 40
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+@lru_cache(maxsize=4)
+def _factory(seed: int):
+    """A private langdetect factory, so our seed never leaks into other users of it."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = seed
+    return factory
+
+
+def detect_language(text: str, seed: int = 0) -> str | None:
+    """ISO 639-1 code of ``text``, or None when there is nothing to tell from."""
+    if not re.search(r"[^\W\d_]{2,}", text):
+        return None
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _factory(seed).create()
+    detector.append(text[:5000])
+    try:
+        return detector.detect().split("-")[0]
+    except LangDetectException:
+        return None
+
+
+def sentence_language(text: str, document_language: str | None, seed: int = 0) -> str | None:
+    """Short sentences are misread by langdetect; trust the document unless the script says otherwise."""
+    if len(text) < MIN_CHARS_FOR_SENTENCE:
+        if document_language != "ru" and len(_CYRILLIC.findall(text)) > len(text) / 3:
+            return "ru"
+        return document_language
+    return detect_language(text, seed) or document_language

@@ -1,0 +1,125 @@
+"""The one Python API behind the CLI and the HTTP server: load → clean → segment → embed → align → judge → report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from divergence.align import Centering, background_sentences, best_matches, evidence_units
+from divergence.clean import clean
+from divergence.config import Settings, load_settings
+from divergence.encoder import get_encoder
+from divergence.encoder.embed import Encoder
+from divergence.errors import NotEnoughDocuments
+from divergence.judge import judge
+from divergence.load import load_documents
+from divergence.metadata import describe
+from divergence.model import Claim, ClaimReport, Document, DocumentSummary, Event, Problem, Report
+from divergence.segment import segment
+
+Input = str | Document | tuple[str, str]
+
+
+def prepare(document: Document, settings: Settings) -> tuple[Document, list[Claim]]:
+    """Clean, describe and segment one loaded document."""
+    document = describe(clean(document), settings.language_seed)
+    return document, segment(document, settings.language_seed)
+
+
+def _centering(encoder: Encoder) -> Centering:
+    cached = getattr(encoder, "_centering", None)
+    if cached is None:
+        cached = Centering().fit(encoder.encode(list(background_sentences())))
+        encoder._centering = cached
+    return cached
+
+
+def _summary(document: Document, claims: int) -> DocumentSummary:
+    return DocumentSummary(
+        id=document.id,
+        language=document.language,
+        source=document.source,
+        published=document.published,
+        event_date=document.event_date,
+        title=document.title,
+        path=document.path,
+        url=document.url,
+        claims=claims,
+        removed_chars=sum(s.end - s.start for s in document.removed),
+        warnings=document.warnings,
+    )
+
+
+def compare_prepared(
+    documents: Sequence[Document], claims: dict[str, list[Claim]], settings: Settings, encoder: Encoder, event_id: str | None = None
+) -> Event:
+    """Judge every claim of every document against every other document of one event."""
+    centering = _centering(encoder)
+    claim_vectors: dict[str, np.ndarray] = {}
+    units = {}
+    unit_vectors = {}
+    for document in documents:
+        doc_claims = claims[document.id]
+        units[document.id] = evidence_units(document, doc_claims, settings.evidence_window)
+        texts = [c.text for c in doc_claims] + [u.text for u in units[document.id][len(doc_claims) :]]
+        vectors = centering.transform(encoder.encode(texts)) if texts else np.zeros((0, encoder.dimension))
+        claim_vectors[document.id] = vectors[: len(doc_claims)]
+        unit_vectors[document.id] = vectors
+    reports: list[ClaimReport] = []
+    for document in documents:
+        doc_claims = claims[document.id]
+        statuses: list[dict] = [{} for _ in doc_claims]
+        for other in documents:
+            if other.id == document.id:
+                continue
+            matches = best_matches(claim_vectors[document.id], units[other.id], unit_vectors[other.id])
+            for i, (claim, match) in enumerate(zip(doc_claims, matches)):
+                statuses[i][other.id] = judge(claim, match, settings)
+        for claim, status in zip(doc_claims, statuses):
+            reports.append(ClaimReport(**claim.model_dump(), statuses=status))
+    ids = [d.id for d in documents]
+    dates = sorted(d.event_date.date for d in documents if d.event_date and d.event_date.date)
+    label = next((d.title for d in documents if d.title), None)
+    event_id = event_id or "event-" + hashlib.blake2b("\n".join(sorted(ids)).encode(), digest_size=4).hexdigest()
+    return Event(id=event_id, documents=ids, claims=reports, date=dates[0] if dates else None, label=label)
+
+
+def compare(
+    inputs: Iterable[Input],
+    settings: Settings | None = None,
+    *,
+    problems: list[Problem] | None = None,
+    **overrides,
+) -> Report:
+    """Compare documents about one event, claim by claim.
+
+    ``inputs`` are paths (files or folders, ``-`` for stdin), ``(id, text)``
+    pairs, or Document objects. Unreadable inputs are reported in
+    ``Report.problems`` and skipped; fewer than two usable documents raise
+    NotEnoughDocuments.
+    """
+    settings = settings or load_settings(**overrides)
+    documents, load_problems = load_documents(inputs, settings.max_document_chars)
+    load_problems = [*(problems or []), *load_problems]
+    prepared: list[Document] = []
+    claims: dict[str, list[Claim]] = {}
+    for document in documents:
+        document, doc_claims = prepare(document, settings)
+        if not doc_claims:
+            load_problems.append(Problem(path=document.path or document.id, code="E106", message="no claims left after cleaning"))
+            continue
+        prepared.append(document)
+        claims[document.id] = doc_claims
+    if len(prepared) < 2:
+        found = ", ".join(d.id for d in prepared) or "none"
+        raise NotEnoughDocuments(f"compare needs at least two usable documents (usable: {found})")
+    encoder = get_encoder(settings)
+    event = compare_prepared(prepared, claims, settings, encoder)
+    return Report(
+        model=settings.model,
+        documents=[_summary(d, len(claims[d.id])) for d in prepared],
+        events=[event],
+        problems=load_problems,
+    )
