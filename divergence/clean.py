@@ -68,10 +68,9 @@ class Line:
     kind: str = "sentence"
 
 
-def _lines(text: str) -> list[Line]:
+def _lines(text: str, offset: int = 0) -> list[Line]:
     lines = []
-    offset = 0
-    for raw in text.splitlines(keepends=True):
+    for raw in text[offset:].splitlines(keepends=True):
         stripped = raw.strip()
         if stripped:
             lead = len(raw) - len(raw.lstrip())
@@ -116,7 +115,7 @@ def classify(lines: list[Line]) -> None:
 
 def _cut_footer(lines: list[Line], text_length: int) -> None:
     for index, line in enumerate(lines):
-        if line.start >= FOOTER_MIN_POSITION * text_length and _FOOTER_START.match(line.text):
+        if line.start - lines[0].start >= FOOTER_MIN_POSITION * text_length and _FOOTER_START.match(line.text):
             for later in lines[index:]:
                 later.kind = "footer"
             return
@@ -134,9 +133,9 @@ def _cut_masthead(lines: list[Line]) -> None:
 
 def clean(document: Document) -> Document:
     """Fill ``body`` and ``removed``; take the title from the first heading when missing."""
-    lines = _lines(document.text)
+    lines = _lines(document.text, document.content_start)
     classify(lines)
-    _cut_footer(lines, len(document.text))
+    _cut_footer(lines, len(document.text) - document.content_start)
     _cut_masthead(lines)
 
     body: list[Span] = []

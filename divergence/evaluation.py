@@ -59,8 +59,8 @@ def score_event(report: Report, gold: dict, result: Agreement) -> None:
 
 def fixture_agreement(fixtures: Path, settings: Settings | None = None) -> Agreement:
     result = Agreement()
-    for gold_path in sorted(Path(fixtures).glob("*/gold.json")):
+    for gold_path in sorted((Path(fixtures) / "gold").glob("*.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        report = compare([gold_path.parent], settings)
+        report = compare([Path(fixtures) / gold["event"]], settings)
         score_event(report, gold, result)
     return result

@@ -103,12 +103,13 @@ def document_from_record(record: dict, default_id: str, where: str) -> Document:
 
 
 def _from_text(text: str, stem: str, where: str) -> Document:
-    meta, body, _ = split_front_matter(text)
+    meta, body, body_start = split_front_matter(text)
     if not body.strip():
         raise EmptyDocument("no text after the front matter", where)
     record = {key: meta.get(key) for key in METADATA_KEYS}
-    record["text"] = body
-    return document_from_record(record, stem, where)
+    record["text"] = text  # offsets stay valid against the file as written
+    document = document_from_record(record, stem, where)
+    return document.model_copy(update={"content_start": body_start})
 
 
 def _from_html(text: str, stem: str, where: str) -> Document:

@@ -43,6 +43,7 @@ class Span(BaseModel):
 class Document(BaseModel):
     id: str
     text: str = Field(description="The text as loaded; every offset points into it.")
+    content_start: int = Field(0, description="Where the article starts in ``text`` (after front matter).")
     path: str | None = None
     source: str | None = Field(None, description="The outlet, from metadata or named in the text.")
     url: str | None = None

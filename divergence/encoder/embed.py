@@ -47,7 +47,7 @@ class Encoder:
         self.name = settings.model
         self.path = resolve_model(settings)
         self._model = self._load(self.path, settings.device)
-        self.dimension = self._model.get_sentence_embedding_dimension()
+        self.dimension = self._model.get_embedding_dimension()
         self.cache = (
             EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{settings.query_prefix}")
             if settings.embedding_cache
@@ -61,6 +61,9 @@ class Encoder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        # It announces the default prompt on every load; we pass the prefix ourselves.
+        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
         from sentence_transformers import SentenceTransformer
 
         try:

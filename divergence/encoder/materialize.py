@@ -166,6 +166,10 @@ def materialize(target: Path, weights: Path | None = None) -> Path:
     target = Path(target)
     if is_materialized(target):
         return target
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     weights = Path(weights) if weights else bundled_weights_path()
     packed = read_packed_e5(weights)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +180,7 @@ def materialize(target: Path, weights: Path | None = None) -> Path:
         build_tokenizer(packed, staging).save_pretrained(hf_dir)
         del packed
         transformer = st_models.Transformer(str(hf_dir), max_seq_length=512)
-        pooling = st_models.Pooling(transformer.get_word_embedding_dimension(), pooling_mode="mean")
+        pooling = st_models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
         model = SentenceTransformer(
             modules=[transformer, pooling, st_models.Normalize()],
             prompts=dict(PROMPTS),

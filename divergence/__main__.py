@@ -1,0 +1,3 @@
+from divergence.cli import main
+
+main()

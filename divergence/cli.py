@@ -1,0 +1,141 @@
+"""The `divergence` command: a thin shell over the Python API."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum, IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from divergence.config import Settings, load_settings
+from divergence.errors import DivergenceError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="How different outlets tell the same event, claim by claim.")
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    INPUTS_SET_ASIDE = 3
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a setting, e.g. --set supported_threshold=0.6.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
+
+
+def _settings(model: str | None, overrides: list[str] | None) -> Settings:
+    values = {}
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--set expects key=value, got '{item}'")
+        values[key.strip()] = value
+    try:
+        return load_settings(model=model, **values)
+    except Exception as error:  # pydantic validation: one line is enough
+        raise DivergenceError(f"invalid setting: {str(error).splitlines()[0]} ({'; '.join(overrides or [])})") from error
+
+
+def _err_line(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def _emit(content: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(content)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(output)
+
+
+@app.command()
+def compare(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders about one event (.txt .md .html .json .jsonl), '-' for stdin.")],
+    format: FormatOption = Format.text,
+    output: OutputOption = None,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Compare documents about one event: the status of every claim in every other document."""
+    from divergence.pipeline import compare as run_compare
+    from divergence.render import print_text, to_json, to_markdown
+
+    settings = _settings(model, set_)
+    report = run_compare(paths, settings)
+    for problem in report.problems:
+        _err_line(f"divergence: {problem.path}: [{problem.code}] {problem.message}")
+    if format is Format.json:
+        _emit(to_json(report), output)
+    elif format is Format.markdown:
+        _emit(to_markdown(report), output)
+    elif output is not None:
+        console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
+        print_text(report, console)
+        _emit(console.export_text(), output)
+    else:
+        print_text(report, Console())
+    if report.problems:
+        raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
+
+
+@app.command()
+def models(
+    model: ModelOption = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Materialise the built-in encoder if it is missing.")] = True,
+    verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Embed test sentences and check them.")] = True,
+) -> None:
+    """Show which encoder is in use, where it lives, and verify that it works."""
+    from divergence.encoder.embed import resolve_model
+
+    settings = _settings(model, None)
+    path = resolve_model(settings, build=build)
+    console = Console()
+    console.print(f"model     {settings.model}")
+    console.print(f"path      {path}")
+    console.print(f"exists    {Path(path).exists()}")
+    if verify:
+        from divergence.verify import verify_encoder
+
+        for line in verify_encoder(settings):
+            console.print(line)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="divergence: %(message)s")
+    try:
+        code = app(standalone_mode=False)
+    except DivergenceError as error:
+        _err_line(f"divergence: {error.line()}")
+        sys.exit(ExitCode.ERROR)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except (typer.BadParameter, typer.Abort) as error:
+        _err_line(f"divergence: {error}")
+        sys.exit(ExitCode.USAGE)
+    except Exception as error:  # click usage errors and the like
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(ExitCode.USAGE)
+        raise
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Reports as JSON, Markdown and a terminal view."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from divergence.model import Report, Status
+
+SYMBOLS = {Status.supported: "✓", Status.partial: "≈", Status.absent: "∅", Status.contradicted: "✗"}
+STYLES = {Status.supported: "green", Status.partial: "yellow", Status.absent: "dim", Status.contradicted: "bold red"}
+
+
+def to_json(report: Report) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def json_schema() -> dict:
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://divergence.invalid/schema/report-{Report.model_fields['schema_version'].default}.json"
+    return schema
+
+
+def schema_path() -> Path:
+    return Path(__file__).parent / "schema" / "report.schema.json"
+
+
+def _counts(claims, document_id) -> dict[Status, int]:
+    counts = {status: 0 for status in Status}
+    for claim in claims:
+        if claim.document == document_id:
+            for judgement in claim.statuses.values():
+                counts[judgement.status] += 1
+    return counts
+
+
+def to_markdown(report: Report) -> str:
+    lines = ["# Divergence report", ""]
+    docs = {d.id: d for d in report.documents}
+    for event in report.events:
+        lines += [f"## {event.label or event.id}", "", f"Event `{event.id}`, date {event.date or 'unknown'}, documents: "
+                  + ", ".join(f"`{d}`" for d in event.documents), ""]
+        for doc_id in event.documents:
+            doc = docs.get(doc_id)
+            meta = f"{doc.language or '?'}, {doc.source or 'unknown source'}" if doc else ""
+            lines += [f"### `{doc_id}` ({meta})", ""]
+            others = [d for d in event.documents if d != doc_id]
+            lines.append("| claim | speaker | " + " | ".join(f"`{o}`" for o in others) + " |")
+            lines.append("|---|---|" + "---|" * len(others))
+            for claim in (c for c in event.claims if c.document == doc_id):
+                cells = []
+                for other in others:
+                    j = claim.statuses[other]
+                    cells.append(f"{SYMBOLS[j.status]} {j.status.value}" + (f": {j.reason}" if j.status in (Status.contradicted, Status.partial) else ""))
+                text = claim.text.replace("|", "\\|")
+                lines.append(f"| {text} | {claim.speaker or '(outlet)'} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append("")
+    if report.problems:
+        lines += ["## Set aside", ""] + [f"- `{p.path}`: [{p.code}] {p.message}" for p in report.problems] + [""]
+    return "\n".join(lines)
+
+
+def print_text(report: Report, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    docs = {d.id: d for d in report.documents}
+    for event in report.events:
+        console.rule(f"[bold]{event.label or event.id}[/] · {event.date or 'date unknown'} · {len(event.documents)} documents")
+        for doc_id in event.documents:
+            doc = docs.get(doc_id)
+            others = [d for d in event.documents if d != doc_id]
+            counts = _counts(event.claims, doc_id)
+            summary = "  ".join(f"{SYMBOLS[s]} {counts[s]} {s.value}" for s in Status)
+            date = doc.event_date.text if doc and doc.event_date else "?"
+            console.print(f"\n[bold]{doc_id}[/] [dim]({doc.language if doc else '?'}, {doc.source or 'source unknown'}, event date {date})[/]  {summary}")
+            table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
+            table.add_column("claim", ratio=3)
+            for other in others:
+                table.add_column(other, ratio=2)
+            for claim in (c for c in event.claims if c.document == doc_id):
+                label = Text(claim.text)
+                if claim.speaker:
+                    label.append(f"  — {claim.speaker}", style="italic dim")
+                cells = []
+                for other in others:
+                    j = claim.statuses[other]
+                    cell = Text(f"{SYMBOLS[j.status]} {j.status.value} {j.score:.2f}", style=STYLES[j.status])
+                    if j.status in (Status.contradicted, Status.partial):
+                        cell.append("\n" + j.reason, style="dim")
+                    cells.append(cell)
+                table.add_row(label, *cells)
+            console.print(table)
+    for problem in report.problems:
+        console.print(f"[yellow]set aside[/] {problem.path}: [{problem.code}] {problem.message}")

@@ -1,0 +1,102 @@
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from divergence import compare
+from divergence.errors import NotEnoughDocuments
+from divergence.evaluation import Agreement, score_event
+from divergence.model import Report
+from divergence.render import json_schema, schema_path, to_json, to_markdown
+from tests.conftest import FIXTURES, ROOT
+
+# Floors measured on the fixtures; they only move up (see README, "Quality").
+FIXTURE_AGREEMENT_FLOOR = 0.60
+
+
+def test_fixture_agreement_with_gold(fixture_reports):
+    result = Agreement()
+    for gold, report in fixture_reports.values():
+        score_event(report, gold, result)
+    assert not result.unmatched, result.unmatched
+    assert result.rate >= FIXTURE_AGREEMENT_FLOOR, "\n".join(result.misses)
+
+
+def test_every_planted_contradiction_is_found_somewhere(fixture_reports):
+    for gold, report in fixture_reports.values():
+        kinds = {c.kind for claim in report.events[0].claims for j in claim.statuses.values() for c in j.conflicts}
+        assert kinds, gold["event"]
+
+
+def test_no_chrome_among_claims(fixture_reports):
+    result = Agreement()
+    for gold, report in fixture_reports.values():
+        score_event(report, gold, result)
+    assert result.chrome_claims == []
+
+
+def test_claim_offsets_and_statuses_cover_every_other_document(fixture_reports):
+    for gold, report in fixture_reports.values():
+        (event,) = report.events
+        texts = {}
+        for doc in report.documents:
+            texts[doc.id] = open(doc.path, encoding="utf-8").read()
+        for claim in event.claims:
+            assert texts[claim.document][claim.start : claim.end] == claim.text
+            assert set(claim.statuses) == set(event.documents) - {claim.document}
+
+
+def test_report_json_validates_against_shipped_schema(fixture_reports):
+    shipped = json.loads(schema_path().read_text(encoding="utf-8"))
+    assert shipped == json_schema(), "regenerate divergence/schema/report.schema.json"
+    for _, report in fixture_reports.values():
+        data = json.loads(to_json(report))
+        jsonschema.validate(data, shipped)
+        assert Report.model_validate(data) == report
+        assert data["schema_version"] == "1.0"
+
+
+def test_markdown_lists_every_claim(fixture_reports):
+    gold, report = fixture_reports["brandt-visit"]
+    markdown = to_markdown(report)
+    assert all(c.text.replace("|", "\\|") in markdown for c in report.events[0].claims)
+
+
+def test_api_accepts_pairs_and_reports_problems(settings):
+    report = compare(
+        [("ref", "The two ministers met in Geneva on Thursday. They agreed to reopen the embassies."),
+         ("claim", "Les ministres se sont rencontrés jeudi à Genève."), ("empty", "  ")],
+        settings,
+    )
+    assert [d.id for d in report.documents] == ["ref", "claim"]
+    assert report.problems[0].path == "empty"
+    (claim,) = [c for c in report.events[0].claims if c.document == "claim"]
+    assert claim.statuses["ref"].status.value == "supported"
+
+
+def test_fewer_than_two_documents(settings, tmp_path):
+    with pytest.raises(NotEnoughDocuments):
+        compare([FIXTURES / "brandt-visit" / "capital_post.md"], settings)
+
+
+def run_cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "divergence", *args], capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=600)
+
+
+def test_cli_json_output_and_bad_file(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    out = tmp_path / "report.json"
+    done = run_cli("compare", str(FIXTURES / "brandt-visit"), str(bad), "--format", "json", "--output", str(out))
+    assert done.returncode == 3, done.stderr
+    assert f"{bad}: [E101] the file is empty" in done.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["documents"]) == 3 and data["problems"][0]["code"] == "E101"
+
+
+def test_cli_one_document_is_a_one_line_error():
+    done = run_cli("compare", str(FIXTURES / "brandt-visit" / "capital_post.md"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("divergence: [E200]")

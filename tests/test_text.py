@@ -1,0 +1,92 @@
+import datetime as dt
+
+from divergence.attribution import attribute
+from divergence.checks import find_conflicts, name_key
+from divergence.clean import clean
+from divergence.dates import find_dates
+from divergence.model import Document
+from tests.conftest import SEEDS
+
+import pytest
+
+
+def test_year_less_and_relative_dates():
+    anchor = dt.date(2022, 1, 29)
+    (m,) = find_dates("spoke this Friday, January 28 by telephone")
+    assert (m.month, m.day, m.date, m.certain) == (1, 28, None, False)
+    (m,) = find_dates("spoke this Friday, January 28 by telephone", anchor)
+    assert m.date == dt.date(2022, 1, 28) and m.certain
+    (m,) = find_dates("on Thursday the two met", anchor)
+    assert m.date == dt.date(2022, 1, 27)
+    (m,) = find_dates("le 16 novembre 2021 à Paris")
+    assert m.date == dt.date(2021, 11, 16) and m.certain
+    (m,) = find_dates("прибыла 21 сентября", dt.date(2025, 9, 22))
+    assert m.date == dt.date(2025, 9, 21)
+
+
+@pytest.mark.parametrize(
+    "sentence, speaker, kind",
+    [
+        ('Macron is "confident," a French presidential official told reporters.', "a French presidential official", "anonymous"),
+        ("In its readout of the call, the Kremlin said Putin said Ukraine must act.", "the Kremlin", "institution"),
+        ("Les présidents ont parlé, a rapporté le service de presse du Kremlin.", "le service de presse du Kremlin", "institution"),
+        ("Глава МИД Остравии Павел Дован заявил, что договорённости нет.", "Глава МИД Остравии Павел Дован", "person"),
+        ("The leaders agreed to continue their conversations.", None, "outlet"),
+    ],
+)
+def test_attribution(sentence, speaker, kind):
+    found = attribute(sentence)
+    assert (found.speaker, found.kind) == (speaker, kind)
+
+
+def test_names_match_across_scripts():
+    assert name_key("Путин") == name_key("Poutine") == name_key("Putin")
+    assert name_key("Лукашенко") == name_key("Loukachenko") == name_key("Lukashenko")
+
+
+@pytest.mark.parametrize(
+    "claim, evidence, kind",
+    [
+        ("The call lasted forty minutes.", "Разговор продолжался более двух часов.", "number"),
+        ("They will exchange twelve prisoners.", "Ils échangeront vingt prisonniers.", "number"),
+        ("She arrived on 21 September.", "Elle est arrivée le 22 septembre.", "date"),
+        ("Macron urged Putin to use his influence.", "Путин призвал Макрона использовать своё влияние.", "actor"),
+        ("The sides agreed to reopen the embassies.", "Стороны не договорились о возобновлении работы посольств.", "negation"),
+        ("The leaders agreed to resume talks.", "Les dirigeants ont refusé de reprendre les discussions.", "modality"),
+    ],
+)
+def test_explicit_conflicts(claim, evidence, kind):
+    assert kind in {c.kind for c in find_conflicts(claim, evidence, strict=True)}
+
+
+@pytest.mark.parametrize(
+    "claim, evidence",
+    [
+        ("The conversation lasted more than an hour.", "La conversation a duré deux heures."),
+        ("The talks lasted 90 minutes.", "Переговоры продолжались полтора часа."),
+        ("It is not only about a phone call.", "It is about a phone call and a meeting."),
+        ("They spoke on 16 November.", "Ils se sont parlé le 16 novembre."),
+    ],
+)
+def test_compatible_statements_do_not_conflict(claim, evidence):
+    assert find_conflicts(claim, evidence, strict=True) == []
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed articles not present")
+def test_seed_chrome_is_removed():
+    from divergence.load import load_documents
+
+    docs, _ = load_documents(sorted(SEEDS.glob("*.txt")))
+    body = "\n".join(clean(d).span_text(s) for d in docs for s in clean(d).body)
+    for chrome in ["Breaking News", "Accessibility links", "Other materials of", "Leave A Reply", "Support Us", "click here",
+                   "15:19, 15 September", "(file photo)", "Spread the love", "INTERFAX.RU", "Russia Monitor is a review",
+                   "With reporting by", "RFE/RL journalists report"]:
+        assert chrome not in body, chrome
+    assert "The leaders agreed to continue their regular one-on-one conversations" in body
+
+
+def test_offsets_point_into_original_text():
+    text = "Menu\nHome | News\n\nGENEVA (Wire) - The ministers met in Geneva on Thursday.\nThey agreed to talk again.\n© Wire"
+    doc = clean(Document(id="x", text=text))
+    kept = [doc.span_text(s) for s in doc.body]
+    assert kept == ["The ministers met in Geneva on Thursday.", "They agreed to talk again."]
