@@ -65,6 +65,7 @@ class Match:
     score: float
     single_score: float
     runner_up: float
+    mutual: bool = False
 
 
 def best_matches(claim_vectors: np.ndarray, units: list[Unit], unit_vectors: np.ndarray) -> list[Match | None]:
@@ -73,8 +74,10 @@ def best_matches(claim_vectors: np.ndarray, units: list[Unit], unit_vectors: np.
         return [None] * len(claim_vectors)
     similarity = claim_vectors @ unit_vectors.T
     singles = np.array([len(u.claims) == 1 for u in units])
+    single_columns = np.flatnonzero(singles)
+    reverse_best = similarity[:, single_columns].argmax(axis=0) if len(similarity) else np.array([], dtype=int)
     matches: list[Match | None] = []
-    for row in similarity:
+    for index, row in enumerate(similarity):
         single_row = np.where(singles, row, -np.inf)
         best_single = int(np.argmax(single_row))
         best = int(np.argmax(row))
@@ -82,5 +85,6 @@ def best_matches(claim_vectors: np.ndarray, units: list[Unit], unit_vectors: np.
         runner_up = float(ordered[-2]) if len(ordered) > 1 else 0.0
         # Joining sentences may only add evidence for a claim that spans them.
         chosen = best if row[best] > row[best_single] + 0.02 else best_single
-        matches.append(Match(units[chosen], float(row[chosen]), float(row[best_single]), runner_up))
+        mutual = bool(reverse_best[np.searchsorted(single_columns, best_single)] == index)
+        matches.append(Match(units[chosen], float(row[chosen]), float(row[best_single]), runner_up, mutual))
     return matches

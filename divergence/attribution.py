@@ -70,6 +70,10 @@ def _kind(speaker: str) -> str:
     if _ANONYMOUS.search(speaker):
         return "anonymous"
     if _INSTITUTION.search(speaker):
+        # "Глава МИД Остравии Павел Дован": an office holder named in full is a person.
+        words = speaker.split()
+        if len(words) >= 3 and all(w[:1].isupper() for w in words[-2:]) and not _INSTITUTION.search(" ".join(words[-2:])):
+            return "person"
         return "institution"
     return "person"
 

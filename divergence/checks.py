@@ -92,10 +92,25 @@ class Quantity:
     text: str
 
 
+_NUMBER_WORDS.update({"forty": 40, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "thousand": 1000,
+                      "soixante": 60, "mille": 1000, "thirteen": 13, "fourteen": 14, "sixteen": 16, "eighteen": 18})
+# Russian number words inflect ("двенадцать", "двенадцатью"): match their stems.
+_RU_NUMBER_STEMS = {
+    "одиннадцат": 11, "двенадцат": 12, "тринадцат": 13, "четырнадцат": 14, "пятнадцат": 15, "шестнадцат": 16,
+    "двадцат": 20, "тридцат": 30, "сорок": 40, "пятьдесят": 50, "пятидесят": 50, "шестьдесят": 60, "шестидесят": 60,
+    "тысяч": 1000, "трем": 3, "четыр": 4, "пят": 5, "шест": 6, "сем": 7, "восем": 8, "восьм": 8, "девят": 9, "десят": 10,
+}
+
+
 def _to_number(token: str) -> float | None:
     token = token.lower()
     if token in _NUMBER_WORDS:
         return float(_NUMBER_WORDS[token])
+    if re.match(r"[а-яё]", token):
+        for stem, value in sorted(_RU_NUMBER_STEMS.items(), key=lambda kv: -len(kv[0])):
+            if token.startswith(stem) and len(token) <= len(stem) + 4:
+                return float(value)
+        return None
     digits = re.sub(r"[ ,\u00a0\u202f]", "", token) if re.search(r"\d[ ,\u00a0\u202f]\d{3}", token) else token.replace(",", ".")
     try:
         return float(digits)
@@ -104,7 +119,7 @@ def _to_number(token: str) -> float | None:
 
 
 def _unit(word: str) -> str | None:
-    word = word.lower()
+    word = word.lower().replace("ё", "е")
     for stem, unit in _UNITS.items():
         if word == stem or (len(stem) > 3 and word.startswith(stem)):
             return unit
@@ -127,7 +142,8 @@ def quantities(text: str) -> list[Quantity]:
         if is_digit and 1900 <= value <= 2100 and "." not in raw:
             continue  # a year: dates are compared by the date check
         following = [t.group(0) for t in tokens[i + 1 : i + 3]]
-        unit = next((u for u in (_unit(w) for w in following[:2]) if u), None)
+        # A digit may be followed by an adjective before its unit; a number word must touch it.
+        unit = next((u for u in (_unit(w) for w in following[: 2 if is_digit else 1]) if u), None)
         if not is_digit and unit is None:
             continue  # "a", "un", "one" without a unit are articles, not counts
         before = text[max(0, token.start() - 20) : token.start()]
@@ -281,7 +297,8 @@ def missing_names(claim: str, evidence: str) -> list[str]:
 
 def missing_quantities(claim: str, evidence: str) -> list[str]:
     theirs = quantities(evidence)
-    return [q.text for q in quantities(claim) if not any(t.value == q.value for t in theirs)]
+    # "two leaders", "the two countries": small counts are framing, not information.
+    return [q.text for q in quantities(claim) if q.value > 2 and not any(t.value == q.value for t in theirs)]
 
 
 def find_conflicts(claim: str, evidence: str, strict: bool) -> list[Conflict]:

@@ -30,11 +30,19 @@ def judge(claim: Claim, match: Match | None, settings: Settings) -> Judgement:
             evidence=evidence,
             reason=f"no sentence of the other document says this (best match {score:.2f} < {settings.related_threshold:.2f})",
         )
-    conflicts = find_conflicts(claim.text, match.unit.text, strict=match.score >= settings.supported_threshold)
+    # Two sentences that are each other's best match, clearly ahead of the
+    # runner-up, say the same thing even when e5 scores a translation low.
+    aligned = match.score >= settings.supported_threshold or (
+        match.mutual and match.score >= settings.partial_threshold and match.score - match.runner_up >= settings.mutual_margin
+    )
+    if match.score < settings.partial_threshold and not match.mutual:
+        return Judgement(status=Status.absent, score=score, evidence=evidence,
+                         reason=f"only related sentences (best match {score:.2f} < {settings.partial_threshold:.2f})")
+    conflicts = find_conflicts(claim.text, match.unit.text, strict=aligned)
     if conflicts:
         return Judgement(status=Status.contradicted, score=score, evidence=evidence, reason=_describe_conflicts(conflicts), conflicts=conflicts)
     missing = missing_quantities(claim.text, match.unit.text)
-    if match.score >= settings.supported_threshold:
+    if aligned:
         if missing:
             return Judgement(status=Status.partial, score=score, evidence=evidence, missing=missing,
                              reason="the same statement without " + ", ".join(f"'{m}'" for m in missing))

@@ -29,12 +29,12 @@ def test_translation_is_nearest_neighbour_among_fixture_sentences(encoder, setti
 
     documents, _ = load_documents([FIXTURES / "call-keller-varga", FIXTURES / "geneva-ministers", FIXTURES / "brandt-visit"])
     pool = [c.text for d in documents for c in segment(describe(clean(d)))]
-    query = "The Ostravian and Kartenian ministers of foreign affairs met on Thursday in Geneva."
-    translation = "Министры иностранных дел Остравии и Картении встретились в четверг в Женеве."
-    assert translation in pool
+    query = "Brandt a déposé une gerbe au monument aux morts de Norlund."
+    translations = {"Brandt laid a wreath at the war memorial in Norlund.", "Брандт возложила венок к военному мемориалу в Норлунде."}
+    assert translations <= set(pool)
     vectors = encoder.encode_uncached([query, *pool])
     best = int(np.argmax(vectors[1:] @ vectors[0]))
-    assert pool[best] == translation
+    assert pool[best] in translations
 
 
 def test_cache_returns_identical_vectors(encoder):

@@ -16,7 +16,7 @@ def test_front_matter_sets_metadata(tmp_path):
     (doc,), problems = load_documents([path])
     assert not problems
     assert (doc.id, doc.source, str(doc.published)) == ("kremlin", "Kremlin", "2021-11-16")
-    assert doc.text.startswith("Putin spoke")
+    assert doc.text[doc.content_start :].startswith("Putin spoke")
 
 
 def test_bad_inputs_are_reported_and_others_kept(tmp_path):

@@ -39,6 +39,15 @@ def resolve_model(settings: Settings, build: bool = True) -> str:
     return model
 
 
+def _fingerprint(path: str) -> str:
+    """Changes whenever the model files change, so stale cached vectors are never reused."""
+    config = Path(path) / "config.json"
+    if config.is_file():
+        stat = (Path(path) / "config.json").stat()
+        return f"{int(stat.st_mtime)}-{stat.st_size}"
+    return "hub"
+
+
 class Encoder:
     """A loaded sentence-transformers model plus the embedding cache."""
 
@@ -49,7 +58,7 @@ class Encoder:
         self._model = self._load(self.path, settings.device)
         self.dimension = self._model.get_embedding_dimension()
         self.cache = (
-            EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{settings.query_prefix}")
+            EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{_fingerprint(self.path)}|{settings.query_prefix}")
             if settings.embedding_cache
             else None
         )
@@ -74,10 +83,10 @@ class Encoder:
     def encode_uncached(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        prefixed = [self.settings.query_prefix + text for text in texts]
         with self._encode_lock:
             vectors = self._model.encode(
-                prefixed,
+                texts,
+                prompt=self.settings.query_prefix,  # overrides any default prompt of the model
                 batch_size=self.settings.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,

