@@ -255,7 +255,7 @@ def names(text: str) -> list[tuple[str, int]]:
     """Capitalised names with their position; the sentence's first word only if it is not a stop word."""
     found = []
     for match in _NAME.finditer(text):
-        words = [w for w in match.group(1).split() if w.lower().strip("’'") not in _STOP_NAMES]
+        words = [w for w in match.group(1).split() if w.lower().strip("’'") not in _STOP_NAMES and not find_dates(f"1 {w}")]
         if not words:
             continue
         # The family name carries identity across languages: "Vladimir Putin" ~ "Poutine".
@@ -270,9 +270,19 @@ def same_name(a: str, b: str) -> bool:
     return ka == kb or difflib.SequenceMatcher(None, ka, kb).ratio() >= 0.8
 
 
+_SYMMETRIC = re.compile(
+    r"\b(?:and|et|и)\b|with|avec|\bс\b|talk|spoke|conversation|call|met\b|meet|discuss|entretien|entretenu|convers|rencontr|"
+    r"разговор|беседа|встрет|обсуд",
+    re.IGNORECASE,
+)
+
+
 def actor_conflicts(claim: str, evidence: str) -> list[Conflict]:
     """'Macron urged Putin' against 'Putin urged Macron': same two people, roles swapped."""
     if _PASSIVE.search(claim) or _PASSIVE.search(evidence):
+        return []
+    # "A spoke with B" and "B and A talked" describe one symmetric act: no roles to swap.
+    if _SYMMETRIC.search(claim) and _SYMMETRIC.search(evidence):
         return []
     mine, theirs = names(claim), names(evidence)
     if len(mine) < 2 or len(theirs) < 2:
