@@ -29,7 +29,7 @@ def background_sentences() -> tuple[str, ...]:
 class Centering:
     """Subtract the background mean and re-normalise (fit/transform, like a scaler)."""
 
-    def fit(self, background: np.ndarray) -> "Centering":
+    def fit(self, background: np.ndarray) -> Centering:
         self.mean_ = background.mean(axis=0)
         return self
 

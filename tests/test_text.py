@@ -1,13 +1,13 @@
 import datetime as dt
 
+import pytest
+
 from divergence.attribution import attribute
 from divergence.checks import find_conflicts, name_key
 from divergence.clean import clean
 from divergence.dates import find_dates
 from divergence.model import Document
 from tests.conftest import SEEDS
-
-import pytest
 
 
 def test_year_less_and_relative_dates():

@@ -17,7 +17,7 @@ from divergence.errors import ModelError
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_NAME = "multilingual-e5-small"
 
-_loaded: dict[tuple[str, str | None], "Encoder"] = {}
+_loaded: dict[tuple[str, str | None], Encoder] = {}
 _lock = threading.Lock()
 
 
