@@ -93,16 +93,7 @@ class Judgement(BaseModel):
     missing: list[str] = Field(default_factory=list, description="Parts of the claim the evidence does not cover.")
 
 
-class ClaimReport(BaseModel):
-    id: str
-    document: str
-    text: str
-    start: int
-    end: int
-    language: str | None = None
-    speaker: str | None = None
-    speaker_kind: str = "outlet"
-    quote: bool = False
+class ClaimReport(Claim):
     statuses: dict[str, Judgement] = Field(description="Status of this claim in every other document of the event.")
 
 
