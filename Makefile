@@ -22,8 +22,8 @@ model: install
 	$(PY) -m divergence models --build --verify
 
 demo: model
-	$(PY) -m divergence compare fixtures/call-keller-varga
-	$(PY) -m divergence compare fixtures/geneva-ministers --format json --output out/geneva-ministers.json
+	$(PY) -m divergence compare fixtures/events/call-keller-varga
+	$(PY) -m divergence compare fixtures/events/geneva-ministers --format json --output out/geneva-ministers.json
 	@echo "JSON report written to out/geneva-ministers.json"
 
 test: model

@@ -17,7 +17,7 @@ def _sentences(n: int) -> list[str]:
     from divergence.pipeline import prepare
 
     settings = load_settings()
-    docs, _ = load_documents([root / "fixtures"])
+    docs, _ = load_documents([root / "fixtures" / "events"])
     pool = [c.text for d in docs for c in prepare(d, settings)[1]]
     # Distinct texts so the cache cannot help either side.
     return [f"{pool[i % len(pool)]} ({i})" for i in range(n)]

@@ -251,6 +251,16 @@ def name_key(name: str) -> str:
     return re.sub(r"(?<=.{3})[eaiu]$", "", key)
 
 
+def name_runs(text: str) -> list[list[str]]:
+    """Runs of capitalised words with stop words dropped: 'President Anton Keller' → ['Anton', 'Keller']."""
+    runs = []
+    for match in _NAME.finditer(text):
+        words = [w for w in match.group(1).split() if w.lower().strip("’'") not in _STOP_NAMES and not find_dates(f"1 {w}")]
+        if words:
+            runs.append(words)
+    return runs
+
+
 def names(text: str) -> list[tuple[str, int]]:
     """Capitalised names with their position; the sentence's first word only if it is not a stop word."""
     found = []

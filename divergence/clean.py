@@ -22,7 +22,7 @@ _MONTHS = (
     r"сентябр[ья]|октябр[ья]|ноябр[ья]|декабр[ья]"
 )
 _TIMESTAMP = re.compile(
-    rf"""^\s*(?:(?:date|published|updated|publié|mis\ à\ jour|опубликовано|дата)\s*:?\s*)?
+    rf"""^\s*(?:(?:date|published(?:\ on)?|updated(?:\ on)?|publié(?:\ le)?|mis\ à\ jour(?:\ le)?|опубликовано|обновлено|дата)\s*:?\s*)?
     (?:\d{{1,2}}[:.h]\d{{2}}\s*,?\s*)?
     (?:(?:mon|tue|wed|thu|fri|sat|sun|lun|mar|mer|jeu|ven|sam|dim)[a-zé]*\.?,?\s+)?
     (?:\d{{1,2}}\s+(?:{_MONTHS})\.?|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}})
@@ -140,11 +140,8 @@ def clean(document: Document) -> Document:
 
     body: list[Span] = []
     removed: list[Span] = []
-    title = document.title
     for line in lines:
         if line.kind != "sentence":
-            if title is None and line.kind in ("heading", "repeated") and not body and len(line.text.split()) >= TITLE_MIN_WORDS:
-                title = line.text
             removed.append(Span(start=line.start, end=line.end))
             continue
         start = line.start
@@ -153,7 +150,29 @@ def clean(document: Document) -> Document:
             removed.append(Span(start=start, end=start + match.end()))
             start += match.end()
         body.append(Span(start=start, end=line.end))
+    title = document.title or headline(lines)
     return document.model_copy(update={"body": body, "removed": removed, "title": title})
+
+
+_MENU = re.compile(r"\s[|›»/]\s|^\W|[|›»]$|^(?:by|from|par|de|with|avec|автор|источник)\b", re.IGNORECASE)
+
+
+def headline(lines: list[Line]) -> str | None:
+    """The page's headline: the last heading above the first paragraph.
+
+    Mastheads and menus come first and captions repeat, so the line closest
+    to the article that is neither a menu ("World | Politics") nor repeated
+    is the headline; a repeated line is the fallback.
+    """
+    candidates = []
+    for line in lines:
+        if line.kind == "sentence":
+            break
+        if line.kind in ("heading", "repeated") and len(line.text.split()) >= TITLE_MIN_WORDS and not _MENU.search(line.text):
+            candidates.append(line)
+    headings = [line for line in candidates if line.kind == "heading"]
+    chosen = headings[-1] if headings else (candidates[0] if candidates else None)
+    return chosen.text if chosen else None
 
 
 def dateline_source(document: Document) -> str | None:

