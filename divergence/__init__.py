@@ -2,7 +2,7 @@
 
 from divergence.config import Settings, load_settings
 from divergence.model import Claim, Document, Event, Judgement, Report, Status
-from divergence.pipeline import compare
+from divergence.pipeline import analyze, cluster, compare
 
 __version__ = "0.1.0"
-__all__ = ["Claim", "Document", "Event", "Judgement", "Report", "Settings", "Status", "compare", "load_settings"]
+__all__ = ["Claim", "Document", "Event", "Judgement", "Report", "Settings", "Status", "analyze", "cluster", "compare", "load_settings"]

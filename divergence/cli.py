@@ -63,9 +63,33 @@ def _emit(content: str, output: Path | None) -> None:
         tmp.replace(output)
 
 
+PathsArgument = Annotated[list[str], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl), '-' for stdin.")]
+
+
+def _write_report(report, format: Format, output: Path | None, text_view=None) -> None:
+    from divergence.render import print_text, to_json, to_markdown
+
+    text_view = text_view or print_text
+    for problem in report.problems:
+        kind = "" if problem.set_aside else "warning: "
+        _err_line(f"divergence: {kind}{problem.path}: [{problem.code}] {problem.message}")
+    if format is Format.json:
+        _emit(to_json(report), output)
+    elif format is Format.markdown:
+        _emit(to_markdown(report), output)
+    elif output is not None:
+        console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
+        text_view(report, console)
+        _emit(console.export_text(), output)
+    else:
+        text_view(report, Console())
+    if any(problem.set_aside for problem in report.problems):
+        raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
+
+
 @app.command()
 def compare(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders about one event (.txt .md .html .json .jsonl), '-' for stdin.")],
+    paths: PathsArgument,
     format: FormatOption = Format.text,
     output: OutputOption = None,
     model: ModelOption = None,
@@ -73,24 +97,37 @@ def compare(
 ) -> None:
     """Compare documents about one event: the status of every claim in every other document."""
     from divergence.pipeline import compare as run_compare
-    from divergence.render import print_text, to_json, to_markdown
 
-    settings = _settings(model, set_)
-    report = run_compare(paths, settings)
-    for problem in report.problems:
-        _err_line(f"divergence: {problem.path}: [{problem.code}] {problem.message}")
-    if format is Format.json:
-        _emit(to_json(report), output)
-    elif format is Format.markdown:
-        _emit(to_markdown(report), output)
-    elif output is not None:
-        console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
-        print_text(report, console)
-        _emit(console.export_text(), output)
-    else:
-        print_text(report, Console())
-    if report.problems:
-        raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
+    _write_report(run_compare(paths, _settings(model, set_)), format, output)
+
+
+@app.command()
+def cluster(
+    paths: PathsArgument,
+    format: FormatOption = Format.text,
+    output: OutputOption = None,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Group articles into events: which documents report the same call, meeting or visit, and why."""
+    from divergence.pipeline import cluster as run_cluster
+    from divergence.render import print_events
+
+    _write_report(run_cluster(paths, _settings(model, set_)), format, output, text_view=print_events)
+
+
+@app.command()
+def analyze(
+    paths: PathsArgument,
+    format: FormatOption = Format.text,
+    output: OutputOption = None,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Group articles into events, then compare each event's sources claim by claim, in one report."""
+    from divergence.pipeline import analyze as run_analyze
+
+    _write_report(run_analyze(paths, _settings(model, set_)), format, output)
 
 
 @app.command()

@@ -186,16 +186,27 @@ class EventClusterer:
         return list(groups.values())
 
     def _duplicates(self, profiles: list[Profile], labels: np.ndarray, links: dict[tuple[int, int], Link]) -> dict[int, int]:
-        """Copy → the earliest-listed document it copies, within one event."""
-        copies: dict[int, int] = {}
-        for (i, j), link in sorted(links.items()):
-            if labels[i] != labels[j]:
-                continue
-            is_copy = profiles[i].content_hash == profiles[j].content_hash or link.signals.shingle_overlap >= self.near_duplicate_threshold
-            if is_copy and j not in copies:
-                copies[j] = copies.get(i, i)
-        return copies
+        """Copy → the document it republishes (the longest text of its group of copies), within one event."""
+        parent = {}
 
+        def root(i: int) -> int:
+            while parent.get(i, i) != i:
+                i = parent[i]
+            return i
+
+        for (i, j), link in links.items():
+            is_copy = profiles[i].content_hash == profiles[j].content_hash or link.signals.shingle_overlap >= self.near_duplicate_threshold
+            if is_copy and labels[i] == labels[j]:
+                parent[root(j)] = root(i)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i in list(parent):
+            groups[root(i)].append(i)
+        copies = {}
+        for root_index, members in groups.items():
+            members = sorted(set(members) | {root_index})
+            original = max(members, key=lambda m: (len(profiles[m].shingles), -m))
+            copies.update({m: original for m in members if m != original})
+        return copies
 
 def _groups(component: np.ndarray) -> list[list[int]]:
     groups: dict[int, list[int]] = defaultdict(list)

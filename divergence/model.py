@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Status(str, Enum):
@@ -113,18 +113,33 @@ class DocumentSummary(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class EventLink(BaseModel):
+    """Why two documents were put in one event."""
+
+    documents: tuple[str, str]
+    probability: float = Field(description="Probability that both report the same event (1.0 for copies).")
+    reason: str
+    signals: dict[str, float | bool | list[str] | None] = Field(default_factory=dict)
+
+
 class Event(BaseModel):
     id: str
     documents: list[str]
-    claims: list[ClaimReport]
-    date: dt.date | None = None
+    claims: list[ClaimReport] = Field(default_factory=list, description="Empty when the event was only clustered, or has one source.")
+    date: dt.date | None = Field(None, description="Earliest event date of its documents, when a year is known.")
+    date_end: dt.date | None = Field(None, description="Latest event date, when it differs from ``date``.")
     label: str | None = None
+    kind: str | None = Field(None, description="call, meeting or visit, when the leads say so.")
+    participants: list[str] = Field(default_factory=list, description="People the leads name.")
+    links: list[EventLink] = Field(default_factory=list, description="For each document, its strongest tie to the rest of the event.")
+    duplicates: dict[str, str] = Field(default_factory=dict, description="Copy → the document it republishes; copies are not compared as sources.")
 
 
 class Problem(BaseModel):
     path: str
     code: str
     message: str
+    set_aside: bool = Field(True, description="False for a warning: the document was still used.")
 
 
 class Report(BaseModel):

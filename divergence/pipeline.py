@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -12,7 +13,8 @@ from divergence.clean import clean
 from divergence.config import Settings, load_settings
 from divergence.encoder import get_encoder
 from divergence.encoder.embed import Encoder
-from divergence.errors import NotEnoughDocuments
+from divergence.cluster import EventClusterer
+from divergence.errors import ModelError, NotEnoughDocuments
 from divergence.judge import judge
 from divergence.load import load_documents
 from divergence.metadata import describe
@@ -87,6 +89,23 @@ def compare_prepared(
     return Event(id=event_id, documents=ids, claims=reports, date=dates[0] if dates else None, label=label)
 
 
+def _prepare_inputs(
+    inputs: Iterable[Input], settings: Settings, problems: list[Problem] | None
+) -> tuple[list[Document], dict[str, list[Claim]], list[Problem]]:
+    documents, load_problems = load_documents(inputs, settings.max_document_chars)
+    all_problems = [*(problems or []), *load_problems]
+    prepared: list[Document] = []
+    claims: dict[str, list[Claim]] = {}
+    for document in documents:
+        document, doc_claims = prepare(document, settings)
+        if not doc_claims:
+            all_problems.append(Problem(path=document.path or document.id, code="E106", message="no claims left after cleaning"))
+            continue
+        prepared.append(document)
+        claims[document.id] = doc_claims
+    return prepared, claims, all_problems
+
+
 def compare(
     inputs: Iterable[Input],
     settings: Settings | None = None,
@@ -99,31 +118,108 @@ def compare(
     ``inputs`` are paths (files or folders, ``-`` for stdin), ``(id, text)``
     pairs, or Document objects. Unreadable inputs are reported in
     ``Report.problems`` and skipped; fewer than two usable documents raise
-    NotEnoughDocuments.
+    NotEnoughDocuments. Copies of one text are compared once.
     """
     settings = settings or load_settings(**overrides)
-    documents, load_problems = load_documents(inputs, settings.max_document_chars)
-    load_problems = [*(problems or []), *load_problems]
-    prepared: list[Document] = []
-    claims: dict[str, list[Claim]] = {}
-    for document in documents:
-        document, doc_claims = prepare(document, settings)
-        if not doc_claims:
-            load_problems.append(Problem(path=document.path or document.id, code="E106", message="no claims left after cleaning"))
-            continue
-        prepared.append(document)
-        claims[document.id] = doc_claims
+    prepared, claims, all_problems = _prepare_inputs(inputs, settings, problems)
     if len(prepared) < 2:
         found = ", ".join(d.id for d in prepared) or "none"
         raise NotEnoughDocuments(f"compare needs at least two usable documents (usable: {found})")
     encoder = get_encoder(settings)
-    event = compare_prepared(prepared, claims, settings, encoder)
+    copies = _copies(prepared, settings.near_duplicate_threshold)
+    sources = [d for d in prepared if d.id not in copies]
+    if len(sources) < 2:
+        raise NotEnoughDocuments(f"compare needs two different documents; {', '.join(copies)} copy {sources[0].id}")
+    event = compare_prepared(sources, claims, settings, encoder)
+    event.documents = [d.id for d in prepared]
+    event.duplicates = copies
     return Report(
         model=settings.model,
         documents=[_summary(d, len(claims[d.id])) for d in prepared],
         events=[event],
-        problems=load_problems,
+        problems=all_problems,
     )
+
+
+def _copies(documents: Sequence[Document], threshold: float) -> dict[str, str]:
+    """Copy → the document it republishes: texts sharing most word 5-grams; the longest is the original."""
+    from divergence.profile import normalised_words, shingles
+
+    sets = [shingles(normalised_words(" ".join(d.span_text(span) for span in d.body))) for d in documents]
+    copies: dict[str, str] = {}
+    for i, j in itertools.combinations(range(len(documents)), 2):
+        union = len(sets[i] | sets[j])
+        if union and len(sets[i] & sets[j]) / union >= threshold:
+            original, copy = (i, j) if len(sets[i]) >= len(sets[j]) else (j, i)
+            original_id = copies.get(documents[original].id, documents[original].id)
+            copies[documents[copy].id] = original_id
+    return copies
+
+
+def cluster(
+    inputs: Iterable[Input],
+    settings: Settings | None = None,
+    *,
+    problems: list[Problem] | None = None,
+    **overrides,
+) -> Report:
+    """Group documents into events; the report lists each event's documents and why they belong together."""
+    settings = settings or load_settings(**overrides)
+    prepared, claims, all_problems = _prepare_inputs(inputs, settings, problems)
+    events, warnings = _cluster_prepared(prepared, claims, settings)
+    return Report(
+        model=settings.model,
+        documents=[_summary(d, len(claims[d.id])) for d in prepared],
+        events=events,
+        problems=all_problems + warnings,
+    )
+
+
+def analyze(
+    inputs: Iterable[Input],
+    settings: Settings | None = None,
+    *,
+    problems: list[Problem] | None = None,
+    **overrides,
+) -> Report:
+    """Cluster documents into events, then compare every event with two or more sources claim by claim."""
+    settings = settings or load_settings(**overrides)
+    prepared, claims, all_problems = _prepare_inputs(inputs, settings, problems)
+    events, warnings = _cluster_prepared(prepared, claims, settings)
+    by_id = {d.id: d for d in prepared}
+    encoder = get_encoder(settings)
+    compared = []
+    for event in events:
+        sources = [by_id[i] for i in event.documents if i not in event.duplicates]
+        if len(sources) >= 2:
+            judged = compare_prepared(sources, claims, settings, encoder, event.id)
+            event = event.model_copy(update={"claims": judged.claims})
+        compared.append(event)
+    return Report(
+        model=settings.model,
+        documents=[_summary(d, len(claims[d.id])) for d in prepared],
+        events=compared,
+        problems=all_problems + warnings,
+    )
+
+
+def _cluster_prepared(
+    documents: list[Document], claims: dict[str, list[Claim]], settings: Settings
+) -> tuple[list[Event], list[Problem]]:
+    from divergence.config import same_event_model_path
+    from divergence.events import assemble_events, undated_warnings
+    from divergence.similarity import load_same_event_model
+
+    if not documents:
+        return [], []
+    encoder = get_encoder(settings)
+    profiles = profile_documents(documents, claims, encoder)
+    try:
+        model = load_same_event_model(str(same_event_model_path(settings)))
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot load the same-event model: {error}") from error
+    clusterer = EventClusterer.from_settings(settings, model).fit(profiles)
+    return assemble_events(documents, profiles, clusterer), undated_warnings(documents, profiles)
 
 
 def profile_documents(

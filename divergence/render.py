@@ -38,13 +38,18 @@ def to_markdown(report: Report) -> str:
     lines = ["# Divergence report", ""]
     docs = {d.id: d for d in report.documents}
     for event in report.events:
-        lines += [f"## {event.label or event.id}", "", f"Event `{event.id}`, date {event.date or 'unknown'}, documents: "
-                  + ", ".join(f"`{d}`" for d in event.documents), ""]
-        for doc_id in event.documents:
+        lines += [f"## {event.label or event.id}", "", f"Event `{event.id}`, {_dates(event)}"
+                  + (f", {event.kind}" if event.kind else "") + (f", {', '.join(event.participants)}" if event.participants else "")
+                  + ", documents: " + ", ".join(f"`{d}`" for d in event.documents), ""]
+        lines += [f"- `{a}` ~ `{b}` ({link.probability:.2f}): {link.reason}" for link in event.links for a, b in [link.documents]]
+        lines += [f"- `{copy}` is a copy of `{original}` (not compared as a source)" for copy, original in event.duplicates.items()]
+        lines.append("")
+        sources = _sources(event)
+        for doc_id in sources if event.claims else []:
             doc = docs.get(doc_id)
             meta = f"{doc.language or '?'}, {doc.source or 'unknown source'}" if doc else ""
             lines += [f"### `{doc_id}` ({meta})", ""]
-            others = [d for d in event.documents if d != doc_id]
+            others = [d for d in sources if d != doc_id]
             lines.append("| claim | speaker | " + " | ".join(f"`{o}`" for o in others) + " |")
             lines.append("|---|---|" + "---|" * len(others))
             for claim in (c for c in event.claims if c.document == doc_id):
@@ -56,7 +61,7 @@ def to_markdown(report: Report) -> str:
                 lines.append(f"| {text} | {claim.speaker or '(outlet)'} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
             lines.append("")
     if report.problems:
-        lines += ["## Set aside", ""] + [f"- `{p.path}`: [{p.code}] {p.message}" for p in report.problems] + [""]
+        lines += ["## Problems", ""] + [f"- `{p.path}`: [{p.code}] {p.message}" + ("" if p.set_aside else " (still used)") for p in report.problems] + [""]
     return "\n".join(lines)
 
 
@@ -66,10 +71,17 @@ def print_text(report: Report, console) -> None:
 
     docs = {d.id: d for d in report.documents}
     for event in report.events:
-        console.rule(f"[bold]{event.label or event.id}[/] · {event.date or 'date unknown'} · {len(event.documents)} documents")
-        for doc_id in event.documents:
+        console.rule(f"[bold]{event.label or event.id}[/] · {_dates(event)} · {len(event.documents)} document{'s' if len(event.documents) != 1 else ''}")
+        if event.kind or event.participants:
+            console.print(f"[dim]{event.id} · {event.kind or 'event'} · {', '.join(event.participants) or 'participants unknown'}[/]")
+        for link in event.links:
+            console.print(f"  [cyan]{link.documents[0]} ~ {link.documents[1]}[/] {link.probability:.2f}: [dim]{link.reason}[/]")
+        for copy, original in event.duplicates.items():
+            console.print(f"  [magenta]{copy}[/] is a copy of {original}: not compared as a source")
+        sources = _sources(event)
+        for doc_id in sources if event.claims else []:
             doc = docs.get(doc_id)
-            others = [d for d in event.documents if d != doc_id]
+            others = [d for d in sources if d != doc_id]
             counts = _counts(event.claims, doc_id)
             summary = "  ".join(f"{SYMBOLS[s]} {counts[s]} {s.value}" for s in Status)
             date = doc.event_date.text if doc and doc.event_date else "?"
@@ -92,4 +104,35 @@ def print_text(report: Report, console) -> None:
                 table.add_row(label, *cells)
             console.print(table)
     for problem in report.problems:
-        console.print(f"[yellow]set aside[/] {problem.path}: [{problem.code}] {problem.message}")
+        console.print(f"[yellow]{'set aside' if problem.set_aside else 'warning'}[/] {problem.path}: [{problem.code}] {problem.message}")
+
+
+def print_events(report: Report, console) -> None:
+    """The view of `divergence cluster`: each event, its documents, and why they belong together."""
+    docs = {d.id: d for d in report.documents}
+    for event in report.events:
+        head = f"[bold]{event.id}[/]  {_dates(event)}"
+        if event.kind or event.participants:
+            head += f"  {event.kind or 'event'}: {', '.join(event.participants) or '?'}"
+        console.print(head)
+        console.print(f"  [italic]{event.label or ''}[/]")
+        for doc_id in event.documents:
+            doc = docs.get(doc_id)
+            note = f" [magenta](copy of {event.duplicates[doc_id]})[/]" if doc_id in event.duplicates else ""
+            date = doc.event_date.text if doc and doc.event_date else "no date"
+            console.print(f"  • {doc_id} [dim]({doc.language if doc else '?'}, {date})[/]{note}")
+        for link in event.links:
+            console.print(f"    [cyan]{link.documents[0]} ~ {link.documents[1]}[/] {link.probability:.2f}: [dim]{link.reason}[/]")
+        console.print()
+    for problem in report.problems:
+        console.print(f"[yellow]{'set aside' if problem.set_aside else 'warning'}[/] {problem.path}: [{problem.code}] {problem.message}")
+
+
+def _sources(event) -> list[str]:
+    return [d for d in event.documents if d not in event.duplicates]
+
+
+def _dates(event) -> str:
+    if event.date and event.date_end:
+        return f"{event.date}–{event.date_end}"
+    return str(event.date) if event.date else "date unknown"

@@ -121,7 +121,9 @@ def pair_signals(a: Profile, b: Profile, claim_threshold: float, similarity: flo
     )
 
 
-FEATURES = ("similarity", "claim_overlap", "time", "date_unknown", "name_coverage", "kind_conflict")
+# kind_conflict is reported with every link but is not a model input: fitted on
+# the development sets its weight came out positive (+0.74), i.e. uninformative.
+FEATURES = ("similarity", "claim_overlap", "time", "date_unknown", "name_coverage")
 
 
 def feature_vector(signals: PairSignals, time_scale_days: float) -> np.ndarray:
@@ -137,7 +139,6 @@ def feature_vector(signals: PairSignals, time_scale_days: float) -> np.ndarray:
             max(time, -12.0),
             1.0 if signals.days_apart is None else 0.0,
             signals.name_coverage if signals.name_coverage is not None else 0.5,
-            1.0 if signals.kind_conflict else 0.0,
         ],
         dtype=np.float64,
     )
