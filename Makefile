@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 EVAL_DATA ?= ../shared/eval
 
-.PHONY: install demo test test-fast bench eval lint model clean
+.PHONY: install demo test test-fast bench eval train lint model clean
 
 install: $(STAMP)
 
@@ -22,15 +22,20 @@ model: install
 	$(PY) -m divergence models --build --verify
 
 demo: model
+	$(PY) -m divergence cluster fixtures/events
+	$(PY) -m divergence analyze fixtures/events --format json --output out/fixtures-analysis.json
 	$(PY) -m divergence compare fixtures/events/call-keller-varga
-	$(PY) -m divergence compare fixtures/events/geneva-ministers --format json --output out/geneva-ministers.json
-	@echo "JSON report written to out/geneva-ministers.json"
+	@echo "JSON report of all fixture events written to out/fixtures-analysis.json"
 
 test: model
 	$(PY) -m pytest
 
 bench: model
 	$(PY) -m divergence.bench
+
+# Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL.
+train: model
+	$(PY) -m divergence.calibrate --data $(EVAL_DATA)
 
 eval: model
 	$(PY) -m divergence.evaluate --data $(EVAL_DATA)

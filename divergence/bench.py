@@ -64,13 +64,98 @@ def bench_compare(seeds: Path) -> None:
     print(f"compare      {len(paths)} seed articles: cold cache {cold:.2f}s, warm cache {warm:.2f}s, ratio {cold / warm:.1f}x")
 
 
+def synthetic_profiles(n: int, seed: int = 0, per_day: int = 100, dim: int = 384):
+    """A newsroom-like corpus: ~100 documents a day, events of 1-5 documents on 30 recurring topics, 1% undated.
+
+    Documents of one topic are similar (as the same two presidents' calls
+    are), documents of one event more so; each event has its own people.
+    """
+    import numpy as np
+
+    from divergence.profile import Profile
+
+    rng = np.random.default_rng(seed)
+    topics = rng.normal(size=(30, dim)).astype(np.float32)
+    profiles, truth = [], []
+    start = 738000
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    people = ["".join(rng.choice(letters, size=7)) for _ in range(2000)]
+    while len(profiles) < n:
+        size = int(rng.integers(1, 6))
+        topic = topics[rng.integers(len(topics))]
+        event = rng.normal(size=dim).astype(np.float32)
+        claims = rng.normal(size=(8, dim)).astype(np.float32)
+        day = start + len(profiles) // per_day
+        names = frozenset(rng.choice(people, size=2, replace=False))
+        event_id = len(set(truth))
+        for _ in range(size):
+            vector = 1.2 * topic + event + 0.6 * rng.normal(size=dim).astype(np.float32)
+            own = claims[rng.choice(8, size=6, replace=False)] + 0.5 * rng.normal(size=(6, dim)).astype(np.float32)
+            own /= np.linalg.norm(own, axis=1, keepdims=True)
+            undated = rng.random() < 0.01
+            profiles.append(Profile(
+                id=f"d{len(profiles)}", vector=vector / np.linalg.norm(vector), claim_vectors=own,
+                day=None if undated else day + int(rng.integers(0, 2)), names=names, participants=names,
+                content_hash=f"h{len(profiles)}",
+            ))
+            truth.append(event_id)
+            if len(profiles) == n:
+                break
+    return profiles, truth
+
+
+def _cluster_child(n: int, queue) -> None:
+    import resource
+
+    from divergence.cluster import EventClusterer
+    from divergence.cluster_metrics import bcubed
+    from divergence.config import same_event_model_path
+    from divergence.similarity import load_same_event_model
+
+    settings = load_settings()
+    profiles, truth = synthetic_profiles(n)
+    clusterer = EventClusterer.from_settings(settings, load_same_event_model(str(same_event_model_path(settings))))
+    start = time.perf_counter()
+    clusterer.fit(profiles)
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((elapsed, peak_mb, clusterer.candidate_pairs_, bcubed(clusterer.labels_.tolist(), truth).f1))
+
+
+def bench_cluster(sizes: list[int]) -> None:
+    """Cluster synthetic corpora in fresh processes: time, peak memory, and growth against quadratic."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    previous = None
+    for n in sizes:
+        queue = context.Queue()
+        child = context.Process(target=_cluster_child, args=(n, queue))
+        child.start()
+        elapsed, peak_mb, pairs, f1 = queue.get()
+        child.join()
+        growth = ""
+        if previous is not None:
+            factor = n / previous[0]
+            growth = f"; time x{elapsed / previous[1]:.1f} for x{factor:.0f} documents (quadratic would be x{factor * factor:.0f})"
+        print(f"cluster      {n:>7,} synthetic documents: {elapsed:7.2f}s, peak memory {peak_mb:6.0f} MB, "
+              f"{pairs:,} candidate pairs ({pairs / n:.1f}/doc), BCubed F1 {f1:.3f}{growth}")
+        previous = (n, elapsed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
+    parser.add_argument("--cluster-sizes", default="1000,10000,100000")
+    parser.add_argument("--only", choices=["encoder", "compare", "cluster"], default=None)
     args = parser.parse_args()
-    bench_encoder(args.sentences)
-    bench_compare(args.seeds)
+    if args.only in (None, "encoder"):
+        bench_encoder(args.sentences)
+    if args.only in (None, "compare"):
+        bench_compare(args.seeds)
+    if args.only in (None, "cluster"):
+        bench_cluster([int(size) for size in args.cluster_sizes.split(",")])
 
 
 if __name__ == "__main__":

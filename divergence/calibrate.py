@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     output = args.output or same_event_model_path(settings)
     model.save(output)
     print(f"same-event model written to {output}: trained on {model.trained_on}")
-    for name, weight in zip(FEATURES, model.weights):
+    for name, weight in zip(FEATURES, model.weights, strict=False):
         print(f"  {name:20s} {weight:+.3f}")
     print(f"  {'intercept':20s} {model.intercept:+.3f}")
 

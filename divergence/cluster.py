@@ -181,7 +181,7 @@ class EventClusterer:
             n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - self.threshold + 1e-9
         ).fit(1.0 - probability)
         groups: dict[int, list[int]] = defaultdict(list)
-        for member, label in zip(members, clustering.labels_):
+        for member, label in zip(members, clustering.labels_, strict=False):
             groups[int(label)].append(member)
         return list(groups.values())
 

@@ -20,7 +20,7 @@ class Scores:
 
 def bcubed(predicted: list, truth: list) -> Scores:
     """Per item: the share of its predicted cluster that shares its true event, and vice versa (Amigó et al. 2009)."""
-    pairs = Counter(zip(predicted, truth))
+    pairs = Counter(zip(predicted, truth, strict=False))
     in_predicted, in_truth = Counter(predicted), Counter(truth)
     precision = sum(count * count / in_predicted[p] for (p, _), count in pairs.items()) / len(predicted)
     recall = sum(count * count / in_truth[t] for (_, t), count in pairs.items()) / len(truth)

@@ -87,7 +87,7 @@ def same_event_model_path(settings: Settings) -> Path:
 
 def load_settings(**overrides) -> Settings:
     values: dict = {}
-    for name, field in Settings.model_fields.items():
+    for name, _field in Settings.model_fields.items():
         env = os.environ.get(f"DIVERGENCE_{name.upper()}")
         if env is not None:
             values[name] = env

@@ -72,6 +72,36 @@ def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
             figures[f"cluster_bcubed_f1_{name}"] = round(b.f1, 4)
 
 
+def semeval_correlation(folder: Path, limit: int) -> tuple[float, int] | None:
+    """Spearman correlation of the same-event probability with the human Overall rating (1 similar … 4 dissimilar)."""
+    from scipy.stats import spearmanr
+
+    from divergence.calibrate import profiles_of
+    from divergence.config import same_event_model_path
+    from divergence.devsets import LabelledSet, semeval_pairs
+    from divergence.load import document_from_record
+    from divergence.similarity import load_same_event_model, pair_signals
+
+    pairs = semeval_pairs(folder, limit)
+    if not pairs:
+        return None
+    settings = load_settings()
+    model = load_same_event_model(str(same_event_model_path(settings)))
+    documents = [document_from_record({"id": f"{p.pair_id}:{side}", "text": text}, p.pair_id, "semeval")
+                 for p in pairs for side, text in (("1", p.text1), ("2", p.text2)) if text.strip()]
+    profiles, _ = profiles_of(LabelledSet("semeval", documents, {d.id: d.id for d in documents}), settings)
+    by_id = {p.id: p for p in profiles}
+    scores, ratings = [], []
+    for pair in pairs:
+        a, b = by_id.get(f"{pair.pair_id}:1"), by_id.get(f"{pair.pair_id}:2")
+        if a is None or b is None:
+            continue
+        scores.append(model.probability(pair_signals(a, b, settings.supported_threshold)))
+        ratings.append(pair.overall)
+    rho = spearmanr(scores, ratings).statistic
+    return float(-rho), len(scores)
+
+
 def _groups(labels: list) -> list[list[int]]:
     groups: dict = {}
     for index, label in enumerate(labels):
@@ -94,6 +124,11 @@ def main() -> int:
 
     clustering_figures(args.data if args.data.is_dir() else None, figures)
     if args.data.is_dir():
+        semeval = semeval_correlation(args.data / "semeval22", args.limit * 2)
+        if semeval is not None:
+            rho, count = semeval
+            figures["semeval_spearman"] = round(rho, 4)
+            print(f"semeval22    Spearman correlation of same-event probability with human similarity ({count} pairs) = {rho:.3f}")
         refresd = refresd_balanced_accuracy(args.data / "refresd" / "refresd.tsv", args.limit)
         if refresd is not None:
             figures["refresd_balanced_accuracy"] = round(refresd, 4)

@@ -65,7 +65,7 @@ def _participants(profiles: list[Profile]) -> list[str]:
 
 
 def _label(documents: list[Document], profiles: list[Profile]) -> str:
-    ordered = sorted(zip(documents, profiles), key=lambda dp: (dp[0].language != "en", dp[0].title is None))
+    ordered = sorted(zip(documents, profiles, strict=False), key=lambda dp: (dp[0].language != "en", dp[0].title is None))
     document, profile = ordered[0]
     text = document.title or profile.label
     return text if len(text) <= 120 else text[:117].rstrip() + "…"
@@ -122,7 +122,7 @@ def _script_share(text: str) -> float:
 def undated_warnings(documents: list[Document], profiles: list[Profile]) -> list[Problem]:
     """Documents clustered with less evidence than usual: no event date, or a script the encoder may not know."""
     warnings = []
-    for document, profile in zip(documents, profiles):
+    for document, profile in zip(documents, profiles, strict=False):
         where = document.path or document.id
         if not profile.dated:
             warnings.append(Problem(path=where, code="W201", set_aside=False,

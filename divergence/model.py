@@ -8,7 +8,7 @@ main text trafilatura extracted), so any tool can point back into it.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 SCHEMA_VERSION = "1.1"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     supported = "supported"
     partial = "partial"
     absent = "absent"

@@ -10,16 +10,16 @@ import numpy as np
 
 from divergence.align import Centering, background_sentences, best_matches, evidence_units
 from divergence.clean import clean
+from divergence.cluster import EventClusterer
 from divergence.config import Settings, load_settings
 from divergence.encoder import get_encoder
 from divergence.encoder.embed import Encoder
-from divergence.cluster import EventClusterer
 from divergence.errors import ModelError, NotEnoughDocuments
 from divergence.judge import judge
 from divergence.load import load_documents
 from divergence.metadata import describe
-from divergence.profile import Profile, build_profile
 from divergence.model import Claim, ClaimReport, Document, DocumentSummary, Event, Problem, Report
+from divergence.profile import Profile, build_profile
 from divergence.segment import segment
 
 Input = str | Document | tuple[str, str]
@@ -78,9 +78,9 @@ def compare_prepared(
             if other.id == document.id:
                 continue
             matches = best_matches(claim_vectors[document.id], units[other.id], unit_vectors[other.id])
-            for i, (claim, match) in enumerate(zip(doc_claims, matches)):
+            for i, (claim, match) in enumerate(zip(doc_claims, matches, strict=False)):
                 statuses[i][other.id] = judge(claim, match, settings)
-        for claim, status in zip(doc_claims, statuses):
+        for claim, status in zip(doc_claims, statuses, strict=False):
             reports.append(ClaimReport(**claim.model_dump(), statuses=status))
     ids = [d.id for d in documents]
     dates = sorted(d.event_date.date for d in documents if d.event_date and d.event_date.date)

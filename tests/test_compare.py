@@ -38,14 +38,22 @@ def test_no_chrome_among_claims(fixture_reports):
 
 
 def test_claim_offsets_and_statuses_cover_every_other_document(fixture_reports):
-    for gold, report in fixture_reports.values():
+    for _gold, report in fixture_reports.values():
         (event,) = report.events
         texts = {}
         for doc in report.documents:
             texts[doc.id] = open(doc.path, encoding="utf-8").read()
         for claim in event.claims:
             assert texts[claim.document][claim.start : claim.end] == claim.text
-            assert set(claim.statuses) == set(event.documents) - {claim.document}
+            assert set(claim.statuses) == set(event.documents) - set(event.duplicates) - {claim.document}
+            assert claim.document not in event.duplicates  # a copy is not a source
+
+
+def test_compare_names_a_republished_copy_and_compares_it_once(fixture_reports):
+    _, report = fixture_reports["geneva-ministers"]
+    (event,) = report.events
+    assert event.duplicates == {"daily_courier": "global_wire"}
+    assert "daily_courier" in event.documents
 
 
 def test_report_json_validates_against_shipped_schema(fixture_reports):

@@ -100,10 +100,10 @@ class Encoder:
             return self.encode_uncached(texts)
         keys = [text_key(text) for text in texts]
         found = self.cache.get_many(sorted(set(keys)))
-        missing = sorted({key: text for key, text in zip(keys, texts) if key not in found}.items())
+        missing = sorted({key: text for key, text in zip(keys, texts, strict=False) if key not in found}.items())
         if missing:
             fresh = self.encode_uncached([text for _, text in missing])
-            new = {key: vector for (key, _), vector in zip(missing, fresh)}
+            new = {key: vector for (key, _), vector in zip(missing, fresh, strict=False)}
             self.cache.put_many(new)
             found.update(new)
         if not texts:

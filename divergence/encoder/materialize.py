@@ -69,7 +69,7 @@ def build_tokenizer(packed: PackedE5, workdir: Path):
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import XLMRobertaTokenizerFast
 
-    vocab = [(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores)]
+    vocab = [(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores, strict=False)]
     ids = packed.special_ids
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=ids["unk"], byte_fallback=False))
     tokenizer.normalizer = normalizers.Sequence(
