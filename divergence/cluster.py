@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -27,9 +26,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
 
+from divergence.cluster_metrics import group_indices
 from divergence.config import Settings
 from divergence.profile import Profile
-from divergence.similarity import PairSignals, SameEventModel, pair_signals
+from divergence.similarity import PairSignals, SameEventModel, day_of_year, month_day, pair_signals
 
 # Past this size a component is clustered on its candidate pairs only
 # (missing pairs count as "different event") to bound memory.
@@ -43,6 +43,8 @@ class Link:
     b: int
     probability: float
     signals: PairSignals
+    copy: bool = False
+    """Same text, or word 5-grams shared above the near-duplicate threshold."""
 
 
 @dataclass
@@ -129,7 +131,7 @@ class EventClusterer:
     def _link(self, profiles: list[Profile], i: int, j: int, similarity: float | None = None) -> Link:
         signals = pair_signals(profiles[i], profiles[j], self.claim_match_threshold, similarity)
         if profiles[i].content_hash == profiles[j].content_hash or signals.shingle_overlap >= self.near_duplicate_threshold:
-            return Link(i, j, 1.0, signals)
+            return Link(i, j, 1.0, signals, copy=True)
         return Link(i, j, self.model.probability(signals), signals)
 
     def fit(self, profiles: list[Profile]) -> EventClusterer:
@@ -151,7 +153,7 @@ class EventClusterer:
             graph = coo_matrix((np.ones(len(strong)), ([i for i, _ in strong], [j for _, j in strong])), shape=(n, n))
             _, component = connected_components(graph, directed=False)
             next_label = 0
-            for members in _groups(component):
+            for members in group_indices(component):
                 if len(members) == 1:
                     labels[members[0]] = next_label
                     next_label += 1
@@ -195,8 +197,7 @@ class EventClusterer:
             return i
 
         for (i, j), link in links.items():
-            is_copy = profiles[i].content_hash == profiles[j].content_hash or link.signals.shingle_overlap >= self.near_duplicate_threshold
-            if is_copy and labels[i] == labels[j]:
+            if link.copy and labels[i] == labels[j]:
                 parent[root(j)] = root(i)
         groups: dict[int, list[int]] = defaultdict(list)
         for i in list(parent):
@@ -208,19 +209,6 @@ class EventClusterer:
             copies.update({m: original for m in members if m != original})
         return copies
 
-def _groups(component: np.ndarray) -> list[list[int]]:
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index, label in enumerate(component):
-        groups[int(label)].append(index)
-    return list(groups.values())
-
-
 def _day_of_year(profile: Profile) -> int:
-    if profile.day is not None:
-        return dt.date.fromordinal(profile.day).timetuple().tm_yday
-    month, day = profile.month_day
-    try:
-        return dt.date(2024, month, day).timetuple().tm_yday
-    except ValueError:
-        return dt.date(2024, month, 1).timetuple().tm_yday
+    return day_of_year(*month_day(profile))
 

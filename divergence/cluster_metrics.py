@@ -18,6 +18,14 @@ class Scores:
         return 2 * self.precision * self.recall / total if total else 0.0
 
 
+def group_indices(labels) -> list[list[int]]:
+    """Indices of the items sharing each label, in order of first appearance."""
+    groups: dict = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label.item() if hasattr(label, "item") else label, []).append(index)
+    return list(groups.values())
+
+
 def bcubed(predicted: list, truth: list) -> Scores:
     """Per item: the share of its predicted cluster that shares its true event, and vice versa (Amigó et al. 2009)."""
     pairs = Counter(zip(predicted, truth, strict=False))

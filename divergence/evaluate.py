@@ -50,7 +50,7 @@ def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
     """BCubed and pairwise F1 on every labelled set, with the shipped model and with one fitted without that set."""
     from divergence.calibrate import fit, labelled_sets, pair_table
     from divergence.cluster import EventClusterer
-    from divergence.cluster_metrics import bcubed, pairwise
+    from divergence.cluster_metrics import bcubed, group_indices, pairwise
     from divergence.config import same_event_model_path
     from divergence.similarity import load_same_event_model
 
@@ -65,7 +65,7 @@ def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
                 continue
             labels = EventClusterer.from_settings(settings, model).fit(table.profiles).labels_.tolist()
             b, p = bcubed(labels, table.truth), pairwise(labels, table.truth)
-            exact = sorted(map(sorted, _groups(labels))) == sorted(map(sorted, _groups(table.truth)))
+            exact = sorted(group_indices(labels)) == sorted(group_indices(table.truth))
             name = f"{table.name}{'_' + tag.replace('-', '_') if tag else ''}"
             print(f"clusters     {table.name:9s} {tag or 'shipped':8s} {len(table.profiles):4d} docs {len(set(table.truth)):3d} events: "
                   f"BCubed P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}; pairwise F1 {p.f1:.3f}; exact {exact}")
@@ -100,13 +100,6 @@ def semeval_correlation(folder: Path, limit: int) -> tuple[float, int] | None:
         ratings.append(pair.overall)
     rho = spearmanr(scores, ratings).statistic
     return float(-rho), len(scores)
-
-
-def _groups(labels: list) -> list[list[int]]:
-    groups: dict = {}
-    for index, label in enumerate(labels):
-        groups.setdefault(label, []).append(index)
-    return list(groups.values())
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ import hashlib
 from collections import Counter
 
 from divergence.cluster import EventClusterer, Link
+from divergence.cluster_metrics import group_indices
 from divergence.model import Document, Event, EventLink, Problem
 from divergence.profile import NAME_STEM, Profile
 
@@ -15,9 +16,9 @@ _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "CJK", "HIRAGANA",
             "SINHALA", "ETHIOPIC", "KHMER", "LAO", "MYANMAR", "TIBETAN")
 
 
-def reason(link: Link, names: dict[str, str]) -> str:
+def reason(link: Link) -> str:
     s = link.signals
-    if link.probability >= 1.0 and (s.shingle_overlap >= 0.5 or s.similarity > 0.99):
+    if link.copy:
         return f"copy: {s.shingle_overlap:.0%} of word 5-grams shared"
     parts = []
     if s.days_apart is None:
@@ -72,11 +73,8 @@ def _label(documents: list[Document], profiles: list[Profile]) -> str:
 
 
 def assemble_events(documents: list[Document], profiles: list[Profile], clusterer: EventClusterer) -> list[Event]:
-    groups: dict[int, list[int]] = {}
-    for index, label in enumerate(clusterer.labels_):
-        groups.setdefault(int(label), []).append(index)
     events = []
-    for members in sorted(groups.values(), key=lambda m: m[0]):
+    for members in group_indices(clusterer.labels_):
         member_docs = [documents[i] for i in members]
         member_profiles = [profiles[i] for i in members]
         links = []
@@ -88,7 +86,7 @@ def assemble_events(documents: list[Document], profiles: list[Profile], clustere
                 links.append(EventLink(
                     documents=(documents[best.a].id, documents[best.b].id),
                     probability=round(best.probability, 4),
-                    reason=reason(best, {}),
+                    reason=reason(best),
                     signals=_signals(best),
                 ))
         days = sorted(p.day for p in member_profiles if p.day is not None)

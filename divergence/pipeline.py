@@ -56,9 +56,18 @@ def _summary(document: Document, claims: int) -> DocumentSummary:
 
 
 def compare_prepared(
-    documents: Sequence[Document], claims: dict[str, list[Claim]], settings: Settings, encoder: Encoder, event_id: str | None = None
+    documents: Sequence[Document],
+    claims: dict[str, list[Claim]],
+    settings: Settings,
+    encoder: Encoder,
+    event_id: str | None = None,
+    known_vectors: dict[str, np.ndarray] | None = None,
 ) -> Event:
-    """Judge every claim of every document against every other document of one event."""
+    """Judge every claim of every document against every other document of one event.
+
+    ``known_vectors`` are centred claim vectors already computed (by clustering), so only the
+    joined evidence units are embedded here.
+    """
     centering = _centering(encoder)
     claim_vectors: dict[str, np.ndarray] = {}
     units = {}
@@ -66,8 +75,12 @@ def compare_prepared(
     for document in documents:
         doc_claims = claims[document.id]
         units[document.id] = evidence_units(document, doc_claims, settings.evidence_window)
-        texts = [c.text for c in doc_claims] + [u.text for u in units[document.id][len(doc_claims) :]]
-        vectors = centering.transform(encoder.encode(texts)) if texts else np.zeros((0, encoder.dimension))
+        known = (known_vectors or {}).get(document.id)
+        texts = [] if known is not None else [c.text for c in doc_claims]
+        texts += [u.text for u in units[document.id][len(doc_claims) :]]
+        vectors = centering.transform(encoder.encode(texts)) if texts else np.zeros((0, encoder.dimension), dtype=np.float32)
+        if known is not None:
+            vectors = np.vstack([known, vectors]) if len(vectors) else known
         claim_vectors[document.id] = vectors[: len(doc_claims)]
         unit_vectors[document.id] = vectors
     reports: list[ClaimReport] = []
@@ -143,13 +156,12 @@ def compare(
 
 def _copies(documents: Sequence[Document], threshold: float) -> dict[str, str]:
     """Copy → the document it republishes: texts sharing most word 5-grams; the longest is the original."""
-    from divergence.profile import normalised_words, shingles
+    from divergence.profile import jaccard, normalised_words, shingles
 
     sets = [shingles(normalised_words(" ".join(d.span_text(span) for span in d.body))) for d in documents]
     copies: dict[str, str] = {}
     for i, j in itertools.combinations(range(len(documents)), 2):
-        union = len(sets[i] | sets[j])
-        if union and len(sets[i] & sets[j]) / union >= threshold:
+        if jaccard(sets[i], sets[j]) >= threshold:
             original, copy = (i, j) if len(sets[i]) >= len(sets[j]) else (j, i)
             original_id = copies.get(documents[original].id, documents[original].id)
             copies[documents[copy].id] = original_id
@@ -165,14 +177,7 @@ def cluster(
 ) -> Report:
     """Group documents into events; the report lists each event's documents and why they belong together."""
     settings = settings or load_settings(**overrides)
-    prepared, claims, all_problems = _prepare_inputs(inputs, settings, problems)
-    events, warnings = _cluster_prepared(prepared, claims, settings)
-    return Report(
-        model=settings.model,
-        documents=[_summary(d, len(claims[d.id])) for d in prepared],
-        events=events,
-        problems=all_problems + warnings,
-    )
+    return _cluster_inputs(inputs, settings, problems)[0]
 
 
 def analyze(
@@ -184,34 +189,44 @@ def analyze(
 ) -> Report:
     """Cluster documents into events, then compare every event with two or more sources claim by claim."""
     settings = settings or load_settings(**overrides)
-    prepared, claims, all_problems = _prepare_inputs(inputs, settings, problems)
-    events, warnings = _cluster_prepared(prepared, claims, settings)
+    report, prepared, claims, profiles = _cluster_inputs(inputs, settings, problems)
     by_id = {d.id: d for d in prepared}
+    vectors = {p.id: p.claim_vectors for p in profiles}
     encoder = get_encoder(settings)
     compared = []
-    for event in events:
+    for event in report.events:
         sources = [by_id[i] for i in event.documents if i not in event.duplicates]
         if len(sources) >= 2:
-            judged = compare_prepared(sources, claims, settings, encoder, event.id)
+            judged = compare_prepared(sources, claims, settings, encoder, event.id, known_vectors=vectors)
             event = event.model_copy(update={"claims": judged.claims})
         compared.append(event)
-    return Report(
+    return report.model_copy(update={"events": compared})
+
+
+def _cluster_inputs(
+    inputs: Iterable[Input], settings: Settings, problems: list[Problem] | None
+) -> tuple[Report, list[Document], dict[str, list[Claim]], list[Profile]]:
+    """Load, prepare and cluster; the report has its events (without claims) and every problem."""
+    prepared, claims, all_problems = _prepare_inputs(inputs, settings, problems)
+    events, warnings, profiles = _cluster_prepared(prepared, claims, settings)
+    report = Report(
         model=settings.model,
         documents=[_summary(d, len(claims[d.id])) for d in prepared],
-        events=compared,
+        events=events,
         problems=all_problems + warnings,
     )
+    return report, prepared, claims, profiles
 
 
 def _cluster_prepared(
     documents: list[Document], claims: dict[str, list[Claim]], settings: Settings
-) -> tuple[list[Event], list[Problem]]:
+) -> tuple[list[Event], list[Problem], list[Profile]]:
     from divergence.config import same_event_model_path
     from divergence.events import assemble_events, undated_warnings
     from divergence.similarity import load_same_event_model
 
     if not documents:
-        return [], []
+        return [], [], []
     encoder = get_encoder(settings)
     profiles = profile_documents(documents, claims, encoder)
     try:
@@ -219,7 +234,7 @@ def _cluster_prepared(
     except (OSError, ValueError) as error:
         raise ModelError(f"cannot load the same-event model: {error}") from error
     clusterer = EventClusterer.from_settings(settings, model).fit(profiles)
-    return assemble_events(documents, profiles, clusterer), undated_warnings(documents, profiles)
+    return assemble_events(documents, profiles, clusterer), undated_warnings(documents, profiles), profiles
 
 
 def profile_documents(

@@ -78,6 +78,12 @@ def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
+def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    """Overlap of two shingle sets: near 1 for a republished copy."""
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
 def event_kinds(text: str) -> frozenset[str]:
     return frozenset(kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(text))
 

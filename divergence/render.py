@@ -103,8 +103,7 @@ def print_text(report: Report, console) -> None:
                     cells.append(cell)
                 table.add_row(label, *cells)
             console.print(table)
-    for problem in report.problems:
-        console.print(f"[yellow]{'set aside' if problem.set_aside else 'warning'}[/] {problem.path}: [{problem.code}] {problem.message}")
+    _print_problems(report, console)
 
 
 def print_events(report: Report, console) -> None:
@@ -124,6 +123,10 @@ def print_events(report: Report, console) -> None:
         for link in event.links:
             console.print(f"    [cyan]{link.documents[0]} ~ {link.documents[1]}[/] {link.probability:.2f}: [dim]{link.reason}[/]")
         console.print()
+    _print_problems(report, console)
+
+
+def _print_problems(report: Report, console) -> None:
     for problem in report.problems:
         console.print(f"[yellow]{'set aside' if problem.set_aside else 'warning'}[/] {problem.path}: [{problem.code}] {problem.message}")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from divergence.profile import NAME_STEM, Profile
+from divergence.profile import NAME_STEM, Profile, jaccard
 
 _LEAP_YEAR = 2024
 
@@ -47,14 +47,14 @@ class PairSignals:
         return asdict(self)
 
 
-def _day_of_year(month: int, day: int) -> int:
+def day_of_year(month: int, day: int) -> int:
     try:
         return dt.date(_LEAP_YEAR, month, day).timetuple().tm_yday
     except ValueError:
         return dt.date(_LEAP_YEAR, month, 1).timetuple().tm_yday
 
 
-def _month_day(profile: Profile) -> tuple[int, int] | None:
+def month_day(profile: Profile) -> tuple[int, int] | None:
     if profile.day is not None:
         date = dt.date.fromordinal(profile.day)
         return date.month, date.day
@@ -69,11 +69,11 @@ def _gap(a_end: int, a_window: int, b_end: int, b_window: int) -> int:
 def days_apart(a: Profile, b: Profile) -> tuple[float | None, bool]:
     if a.day is not None and b.day is not None:
         return float(_gap(a.day, a.window_days, b.day, b.window_days)), True
-    ma, mb = _month_day(a), _month_day(b)
+    ma, mb = month_day(a), month_day(b)
     if ma is None or mb is None:
         return None, False
     # Without a year, compare on a circular calendar: 28 December and 2 January are close.
-    da, db = _day_of_year(*ma), _day_of_year(*mb)
+    da, db = day_of_year(*ma), day_of_year(*mb)
     gaps = [_gap(da + shift, a.window_days, db, b.window_days) for shift in (-366, 0, 366)]
     return float(min(gaps)), False
 
@@ -100,12 +100,6 @@ def name_coverage(a: Profile, b: Profile) -> tuple[float | None, tuple[str, ...]
     return (min(coverages) if coverages else None), tuple(missing)
 
 
-def shingle_overlap(a: Profile, b: Profile) -> float:
-    if not a.shingles or not b.shingles:
-        return 0.0
-    return len(a.shingles & b.shingles) / len(a.shingles | b.shingles)
-
-
 def pair_signals(a: Profile, b: Profile, claim_threshold: float, similarity: float | None = None) -> PairSignals:
     days, year_known = days_apart(a, b)
     coverage, missing = name_coverage(a, b)
@@ -117,7 +111,7 @@ def pair_signals(a: Profile, b: Profile, claim_threshold: float, similarity: flo
         name_coverage=coverage,
         missing_names=missing,
         kind_conflict=bool(a.kinds and b.kinds and not (a.kinds & b.kinds)),
-        shingle_overlap=shingle_overlap(a, b) if a.language == b.language else 0.0,
+        shingle_overlap=jaccard(a.shingles, b.shingles) if a.language == b.language else 0.0,
     )
 
 
