@@ -104,9 +104,20 @@ def synthetic_profiles(n: int, seed: int = 0, per_day: int = 100, dim: int = 384
     return profiles, truth
 
 
-def _cluster_child(n: int, queue) -> None:
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. ru_maxrss would carry the parent's peak across exec; VmHWM does not."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cluster_child(n: int, queue) -> None:
     from divergence.cluster import EventClusterer
     from divergence.cluster_metrics import bcubed
     from divergence.config import same_event_model_path
@@ -118,7 +129,7 @@ def _cluster_child(n: int, queue) -> None:
     start = time.perf_counter()
     clusterer.fit(profiles)
     elapsed = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb()
     queue.put((elapsed, peak_mb, clusterer.candidate_pairs_, bcubed(clusterer.labels_.tolist(), truth).f1))
 
 
