@@ -33,9 +33,11 @@ test: model
 bench: model
 	$(PY) -m divergence.bench
 
-# Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL.
+# Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL,
+# and the claim judge (models/judge.json) on the fixtures and the training halves of the development sets.
 train: model
 	$(PY) -m divergence.calibrate --data $(EVAL_DATA)
+	$(PY) -m divergence.train_judge --data $(EVAL_DATA)
 
 eval: model
 	$(PY) -m divergence.evaluate --data $(EVAL_DATA)

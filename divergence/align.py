@@ -66,6 +66,8 @@ class Match:
     single_score: float
     runner_up: float
     mutual: bool = False
+    joined_score: float = 0.0
+    """The best score of any joined unit: evidence spread over neighbouring sentences."""
 
 
 def best_matches(claim_vectors: np.ndarray, units: list[Unit], unit_vectors: np.ndarray) -> list[Match | None]:
@@ -86,5 +88,7 @@ def best_matches(claim_vectors: np.ndarray, units: list[Unit], unit_vectors: np.
         # Joining sentences may only add evidence for a claim that spans them.
         chosen = best if row[best] > row[best_single] + 0.02 else best_single
         mutual = bool(reverse_best[np.searchsorted(single_columns, best_single)] == index)
-        matches.append(Match(units[chosen], float(row[chosen]), float(row[best_single]), runner_up, mutual))
+        joined = row[~singles]
+        joined_score = float(joined.max()) if len(joined) else float(row[best_single])
+        matches.append(Match(units[chosen], float(row[chosen]), float(row[best_single]), runner_up, mutual, joined_score))
     return matches

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from divergence.checks import name_key, name_runs, same_name
+from divergence.model import AttributionDivergence, Claim
+
 _SAY_EN = (
     r"said|says|told(?:\s+\w+){0,2}|noted|stressed|emphasi[sz]ed|underscored|added|stated|announced|reported|"
     r"insisted|claimed|argued|warned|explained|confirmed|declared|recalled"
@@ -95,3 +98,48 @@ def attribute(sentence: str, previous: Attribution | None = None) -> Attribution
     if quote and previous and previous.speaker and re.match(r"^\s*[«“\"]", sentence):
         return Attribution(previous.speaker, previous.kind, True)
     return Attribution(None, "outlet", quote)
+
+
+_INSTITUTION_KEYS = {
+    "kremlin": r"kremlin|кремл", "elysee": r"[ée]lys[ée]e", "white-house": r"white house|maison blanche|белый дом",
+    "foreign-ministry": r"foreign ministry|ministère des affaires étrangères|\bmfa\b|\bмид\b|quai d['’]orsay",
+    "government": r"government|gouvernement|правительств", "presidency": r"presidency|présidence|администрац",
+}
+
+
+def speaker_keys(speaker: str | None) -> set[str]:
+    """What identifies a speaker across languages: name keys of its capitalised words and known institutions."""
+    if not speaker:
+        return set()
+    keys = {name_key(run[-1]) for run in name_runs(speaker)}
+    keys |= {key for key, pattern in _INSTITUTION_KEYS.items() if re.search(pattern, speaker, re.IGNORECASE)}
+    return {k for k in keys if k}
+
+
+def same_speaker(a: str | None, b: str | None) -> bool:
+    keys_a, keys_b = speaker_keys(a), speaker_keys(b)
+    return any(x == y or same_name(x, y) for x in keys_a for y in keys_b)
+
+
+def attribution_divergence(claim: Claim, evidence_claims: list[Claim]) -> AttributionDivergence | None:
+    """How the attribution of a claim differs from that of the evidence saying the same thing, or None.
+
+    Joined evidence counts as attributed when any of its sentences is.
+    """
+    attributed = [c for c in evidence_claims if c.speaker_kind != "outlet"]
+    other = attributed[0] if attributed else (evidence_claims[0] if evidence_claims else None)
+    if other is None:
+        return None
+    mine_outlet, theirs_outlet = claim.speaker_kind == "outlet", other.speaker_kind == "outlet"
+    if mine_outlet and theirs_outlet:
+        return None
+    if mine_outlet:
+        return AttributionDivergence(kind="fact_vs_attributed", claim_speaker=None, evidence_speaker=other.speaker,
+                                     description=f"stated as fact here; the other source attributes it to {other.speaker}")
+    if theirs_outlet:
+        return AttributionDivergence(kind="attributed_vs_fact", claim_speaker=claim.speaker, evidence_speaker=None,
+                                     description=f"attributed to {claim.speaker} here; the other source states it as fact")
+    if claim.speaker_kind == other.speaker_kind == "anonymous" or same_speaker(claim.speaker, other.speaker):
+        return None
+    return AttributionDivergence(kind="speaker", claim_speaker=claim.speaker, evidence_speaker=other.speaker,
+                                 description=f"said by {claim.speaker} here, by {other.speaker} in the other source")

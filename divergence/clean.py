@@ -137,6 +137,9 @@ def clean(document: Document) -> Document:
     classify(lines)
     _cut_footer(lines, len(document.text) - document.content_start)
     _cut_masthead(lines)
+    if len(lines) == 1 and lines[0].kind == "heading":
+        # A one-line text has no page around it: it is the statement itself, punctuated or not.
+        lines[0].kind = "sentence"
 
     body: list[Span] = []
     removed: list[Span] = []

@@ -33,11 +33,12 @@ class Format(StrEnum):
 ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a setting, e.g. --set supported_threshold=0.6.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+NliOption = Annotated[str | None, typer.Option("--nli", help="Add the opinion of an NLI cross-encoder (sentence-transformers CrossEncoder id or path).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
 
-def _settings(model: str | None, overrides: list[str] | None) -> Settings:
-    values = {}
+def _settings(model: str | None, overrides: list[str] | None, nli: str | None = None) -> Settings:
+    values = {"nli_model": nli} if nli else {}
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep:
@@ -94,11 +95,12 @@ def compare(
     output: OutputOption = None,
     model: ModelOption = None,
     set_: SetOption = None,
+    nli: NliOption = None,
 ) -> None:
     """Compare documents about one event: the status of every claim in every other document."""
     from divergence.pipeline import compare as run_compare
 
-    _write_report(run_compare(paths, _settings(model, set_)), format, output)
+    _write_report(run_compare(paths, _settings(model, set_, nli)), format, output)
 
 
 @app.command()
@@ -123,11 +125,12 @@ def analyze(
     output: OutputOption = None,
     model: ModelOption = None,
     set_: SetOption = None,
+    nli: NliOption = None,
 ) -> None:
     """Group articles into events, then compare each event's sources claim by claim, in one report."""
     from divergence.pipeline import analyze as run_analyze
 
-    _write_report(run_analyze(paths, _settings(model, set_)), format, output)
+    _write_report(run_analyze(paths, _settings(model, set_, nli)), format, output)
 
 
 @app.command()

@@ -67,6 +67,16 @@ class Settings(BaseModel):
     related_threshold: float = Field(0.33, description="Below this nothing is related; between it and partial_threshold only a mutual best match counts.")
     mutual_margin: float = Field(0.05, description="How far a mutual best match must lead the runner-up to count as the same statement.")
     evidence_window: int = Field(2, description="Adjacent sentences that may be joined into one piece of evidence.")
+    judge_model: Path | None = Field(
+        None, description="Fitted claim judge (JSON); default models/judge.json, rebuilt by `make train`."
+    )
+    nli_model: str | None = Field(
+        None, description="Optional NLI cross-encoder (sentence-transformers CrossEncoder id or path) whose opinion is "
+        "added to every judged claim; None disables it.",
+    )
+    nli_threshold: float = Field(
+        0.9, description="NLI probability from which the cross-encoder's opinion overrides the judge (contradiction or entailment)."
+    )
 
     # --- event clustering (see divergence.cluster) ----------------------------
     same_event_model: Path | None = Field(
@@ -83,6 +93,12 @@ def same_event_model_path(settings: Settings) -> Path:
     if settings.same_event_model is not None:
         return settings.same_event_model
     return default_models_dir() / "same-event.json"
+
+
+def judge_model_path(settings: Settings) -> Path:
+    if settings.judge_model is not None:
+        return settings.judge_model
+    return default_models_dir() / "judge.json"
 
 
 def load_settings(**overrides) -> Settings:

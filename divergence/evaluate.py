@@ -7,43 +7,16 @@ Reads the fixtures (always) and the development sets under ``--data``
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 
 from divergence.config import load_settings, project_root
 from divergence.evaluation import fixture_agreement
+from divergence.judge_eval import judge_figures
+from divergence.pairsets import development_pairs
 
 FLOORS_FILE = "eval_floors.json"
-
-
-def refresd_balanced_accuracy(path: Path, limit: int) -> float | None:
-    """REFreSD: an English sentence and its French pair are 'equivalent' when every claim is supported."""
-    from divergence.errors import NotEnoughDocuments
-    from divergence.pipeline import compare
-
-    if not path.is_file():
-        return None
-    rows = list(csv.DictReader(path.open(encoding="utf-8"), delimiter="\t"))[:limit]
-    settings = load_settings()
-    hits = {0: [0, 0], 1: [0, 0]}
-    for row in rows:
-        label = int(row["#label"])
-        english, french = row["#english_sentence"], row["#french_sentence"]
-        if not english or not french:
-            continue
-        try:
-            report = compare([("ref", french), ("claim", english)], settings)
-        except NotEnoughDocuments:
-            continue
-        claims = [c for c in report.events[0].claims if c.document == "claim"]
-        equivalent = all(c.statuses["ref"].status.value == "supported" for c in claims)
-        predicted = 0 if equivalent else 1
-        hits[label][0] += int(predicted == label)
-        hits[label][1] += 1
-    recalls = [h / n for h, n in hits.values() if n]
-    return sum(recalls) / len(recalls) if recalls else None
 
 
 def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
@@ -105,7 +78,7 @@ def semeval_correlation(folder: Path, limit: int) -> tuple[float, int] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
-    parser.add_argument("--limit", type=int, default=200, help="Pairs read from each development set.")
+    parser.add_argument("--limit", type=int, default=100, help="Test pairs read from each development set (SummEdits: per domain).")
     args = parser.parse_args()
     root = project_root() or Path.cwd()
     floors = json.loads((root / FLOORS_FILE).read_text(encoding="utf-8")) if (root / FLOORS_FILE).is_file() else {}
@@ -117,15 +90,12 @@ def main() -> int:
 
     clustering_figures(args.data if args.data.is_dir() else None, figures)
     if args.data.is_dir():
-        semeval = semeval_correlation(args.data / "semeval22", args.limit * 2)
+        semeval = semeval_correlation(args.data / "semeval22", 400)
         if semeval is not None:
             rho, count = semeval
             figures["semeval_spearman"] = round(rho, 4)
             print(f"semeval22    Spearman correlation of same-event probability with human similarity ({count} pairs) = {rho:.3f}")
-        refresd = refresd_balanced_accuracy(args.data / "refresd" / "refresd.tsv", args.limit)
-        if refresd is not None:
-            figures["refresd_balanced_accuracy"] = round(refresd, 4)
-            print(f"refresd      balanced accuracy (equivalent vs divergent, {args.limit} pairs) = {refresd:.3f}")
+        judge_figures(development_pairs(args.data), load_settings(), args.limit, figures)
     else:
         print(f"development sets: {args.data} not found, skipped")
 

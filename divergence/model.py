@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Status(StrEnum):
@@ -81,9 +81,18 @@ class Evidence(BaseModel):
 
 
 class Conflict(BaseModel):
-    kind: Literal["number", "date", "negation", "actor", "modality", "antonym"]
+    kind: Literal["number", "date", "negation", "actor", "modality", "antonym", "nli"]
     claim_span: str
     evidence_span: str
+
+
+class AttributionDivergence(BaseModel):
+    """The same content, voiced differently: another speaker, or fact in one source and someone's claim in the other."""
+
+    kind: Literal["speaker", "fact_vs_attributed", "attributed_vs_fact"]
+    claim_speaker: str | None = Field(description="Who says it in this document; None for the outlet's own voice.")
+    evidence_speaker: str | None = Field(description="Who says it in the other document; None for the outlet's own voice.")
+    description: str
 
 
 class Judgement(BaseModel):
@@ -93,6 +102,15 @@ class Judgement(BaseModel):
     reason: str
     conflicts: list[Conflict] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list, description="Parts of the claim the evidence does not cover.")
+    probabilities: dict[str, float] = Field(
+        default_factory=dict, description="The judge's probability of each status (empty when nothing related was found)."
+    )
+    attribution: AttributionDivergence | None = Field(
+        None, description="Set when both sources say it but attribute it differently."
+    )
+    nli: dict[str, float] | None = Field(
+        None, description="Opinion of the optional NLI cross-encoder (entailment / neutral / contradiction), when one is configured."
+    )
 
 
 class ClaimReport(Claim):

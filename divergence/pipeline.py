@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from divergence.align import Centering, background_sentences, best_matches, evidence_units
+from divergence.align import Centering, Match, background_sentences, best_matches, evidence_units
+from divergence.attribution import attribution_divergence
 from divergence.clean import clean
 from divergence.cluster import EventClusterer
-from divergence.config import Settings, load_settings
+from divergence.config import Settings, judge_model_path, load_settings
 from divergence.encoder import get_encoder
 from divergence.encoder.embed import Encoder
 from divergence.errors import ModelError, NotEnoughDocuments
-from divergence.judge import judge
+from divergence.features import DocumentFacts
+from divergence.judge import ClaimJudge, judge, load_judge
 from divergence.load import load_documents
 from divergence.metadata import describe
-from divergence.model import Claim, ClaimReport, Document, DocumentSummary, Event, Problem, Report
+from divergence.model import Claim, ClaimReport, Document, DocumentSummary, Event, Judgement, Problem, Report, Status
 from divergence.profile import Profile, build_profile
 from divergence.segment import segment
 
@@ -55,18 +58,29 @@ def _summary(document: Document, claims: int) -> DocumentSummary:
     )
 
 
-def compare_prepared(
+@dataclass
+class Aligned:
+    """One claim of ``document`` and its best evidence in ``other`` (None when ``other`` has no claims)."""
+
+    document: Document
+    other: Document
+    claim: Claim
+    match: Match | None
+
+
+def align_documents(
     documents: Sequence[Document],
     claims: dict[str, list[Claim]],
     settings: Settings,
     encoder: Encoder,
-    event_id: str | None = None,
     known_vectors: dict[str, np.ndarray] | None = None,
-) -> Event:
-    """Judge every claim of every document against every other document of one event.
+    directions: set[tuple[str, str]] | None = None,
+) -> Iterator[Aligned]:
+    """Every claim of every document with its best evidence in every other document.
 
     ``known_vectors`` are centred claim vectors already computed (by clustering), so only the
-    joined evidence units are embedded here.
+    joined evidence units are embedded here. ``directions`` limits the output to some
+    (document, other) pairs.
     """
     centering = _centering(encoder)
     claim_vectors: dict[str, np.ndarray] = {}
@@ -83,23 +97,61 @@ def compare_prepared(
             vectors = np.vstack([known, vectors]) if len(vectors) else known
         claim_vectors[document.id] = vectors[: len(doc_claims)]
         unit_vectors[document.id] = vectors
-    reports: list[ClaimReport] = []
     for document in documents:
-        doc_claims = claims[document.id]
-        statuses: list[dict] = [{} for _ in doc_claims]
         for other in documents:
-            if other.id == document.id:
+            if other.id == document.id or (directions is not None and (document.id, other.id) not in directions):
                 continue
             matches = best_matches(claim_vectors[document.id], units[other.id], unit_vectors[other.id])
-            for i, (claim, match) in enumerate(zip(doc_claims, matches, strict=False)):
-                statuses[i][other.id] = judge(claim, match, settings)
-        for claim, status in zip(doc_claims, statuses, strict=False):
-            reports.append(ClaimReport(**claim.model_dump(), statuses=status))
+            for claim, match in zip(claims[document.id], matches, strict=False):
+                yield Aligned(document, other, claim, match)
+
+
+def load_claim_judge(settings: Settings) -> ClaimJudge:
+    path = judge_model_path(settings)
+    try:
+        return load_judge(str(path))
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot load the claim judge: {error}", str(path)) from error
+
+
+def compare_prepared(
+    documents: Sequence[Document],
+    claims: dict[str, list[Claim]],
+    settings: Settings,
+    encoder: Encoder,
+    event_id: str | None = None,
+    known_vectors: dict[str, np.ndarray] | None = None,
+) -> Event:
+    """Judge every claim of every document against every other document of one event."""
+    model = load_claim_judge(settings)
+    facts = {d.id: DocumentFacts.of(claims[d.id], d.language) for d in documents}
+    statuses: dict[str, dict[str, Judgement]] = {c.id: {} for d in documents for c in claims[d.id]}
+    for aligned in align_documents(documents, claims, settings, encoder, known_vectors):
+        judgement, _ = judge(aligned.claim, aligned.match, facts[aligned.other.id], model, settings)
+        if aligned.match is not None and judgement.status in (Status.supported, Status.partial):
+            divergence = attribution_divergence(aligned.claim, aligned.match.unit.claims)
+            if divergence is not None:
+                judgement = judgement.model_copy(update={"attribution": divergence})
+        statuses[aligned.claim.id][aligned.other.id] = judgement
+    if settings.nli_model:
+        _add_nli_opinions(statuses, {c.id: c for d in documents for c in claims[d.id]}, settings)
+    reports = [ClaimReport(**c.model_dump(), statuses=statuses[c.id]) for d in documents for c in claims[d.id]]
     ids = [d.id for d in documents]
     dates = sorted(d.event_date.date for d in documents if d.event_date and d.event_date.date)
     label = next((d.title for d in documents if d.title), None)
     event_id = event_id or "event-" + hashlib.blake2b("\n".join(sorted(ids)).encode(), digest_size=4).hexdigest()
     return Event(id=event_id, documents=ids, claims=reports, date=dates[0] if dates else None, label=label)
+
+
+def _add_nli_opinions(statuses: dict[str, dict[str, Judgement]], by_id: dict[str, Claim], settings: Settings) -> None:
+    """One batched cross-encoder call over every judged claim that has evidence."""
+    from divergence.nli import add_opinion, get_nli_model
+
+    model = get_nli_model(settings.nli_model, settings.device)
+    keys = [(claim_id, other) for claim_id, row in statuses.items() for other, j in row.items() if j.evidence is not None]
+    pairs = [(statuses[c][o].evidence.text, by_id[c].text) for c, o in keys]
+    for (claim_id, other), probabilities in zip(keys, model.predict(pairs), strict=True):
+        statuses[claim_id][other] = add_opinion(by_id[claim_id].text, statuses[claim_id][other], probabilities, settings.nli_threshold)
 
 
 def _prepare_inputs(

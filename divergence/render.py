@@ -56,7 +56,10 @@ def to_markdown(report: Report) -> str:
                 cells = []
                 for other in others:
                     j = claim.statuses[other]
-                    cells.append(f"{SYMBOLS[j.status]} {j.status.value}" + (f": {j.reason}" if j.status in (Status.contradicted, Status.partial) else ""))
+                    cell = f"{SYMBOLS[j.status]} {j.status.value}" + (f": {j.reason}" if j.status in (Status.contradicted, Status.partial) else "")
+                    if j.attribution:
+                        cell += f" ⚑ {j.attribution.description}"
+                    cells.append(cell)
                 text = claim.text.replace("|", "\\|")
                 lines.append(f"| {text} | {claim.speaker or '(outlet)'} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
             lines.append("")
@@ -100,6 +103,8 @@ def print_text(report: Report, console) -> None:
                     cell = Text(f"{SYMBOLS[j.status]} {j.status.value} {j.score:.2f}", style=STYLES[j.status])
                     if j.status in (Status.contradicted, Status.partial):
                         cell.append("\n" + j.reason, style="dim")
+                    if j.attribution:
+                        cell.append(f"\n⚑ {j.attribution.description}", style="magenta")
                     cells.append(cell)
                 table.add_row(label, *cells)
             console.print(table)
