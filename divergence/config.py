@@ -64,7 +64,7 @@ class Settings(BaseModel):
     # translation of the claim lands near 1, an unrelated sentence near 0.
     supported_threshold: float = Field(0.60, description="Corrected similarity from which evidence supports a claim outright.")
     partial_threshold: float = Field(0.45, description="Corrected similarity from which evidence covers a claim partly.")
-    related_threshold: float = Field(0.33, description="Below this nothing is related; between it and partial_threshold only a mutual best match counts.")
+    related_threshold: float = Field(0.25, description="Below this nothing is related; between it and partial_threshold only a mutual best match counts.")
     mutual_margin: float = Field(0.05, description="How far a mutual best match must lead the runner-up to count as the same statement.")
     evidence_window: int = Field(2, description="Adjacent sentences that may be joined into one piece of evidence.")
     judge_model: Path | None = Field(

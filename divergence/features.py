@@ -58,6 +58,7 @@ FEATURES = (
     "rule_contradicted",
 )
 
+MARGIN_CAP = 0.3
 _HEDGE = re.compile(
     r"\b(?:may|might|could|would|possibly|perhaps|reportedly|allegedly|likely|expected to|plans? to|"
     r"pourrait|pourraient|peut-être|possible|probablement|devrait|devraient|envisage|"
@@ -158,7 +159,8 @@ def observe(claim: Claim, match: Match, facts: DocumentFacts, claim_language: st
     values = {
         "similarity": match.score,
         "similarity_cross_lingual": match.score * cross,
-        "margin": match.score - match.runner_up,
+        # A one-sentence document has no runner-up; the cap keeps such margins on the scale of real ones.
+        "margin": min(match.score - match.runner_up, MARGIN_CAP),
         "mutual": float(match.mutual),
         "context_gain": max(0.0, match.joined_score - match.single_score),
         "cross_lingual": cross,

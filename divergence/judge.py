@@ -1,12 +1,12 @@
 """Decide, for a claim and its best evidence in another document, the status and the reason.
 
-A multinomial logistic model (``models/judge.json``, rebuilt by ``make train``
-from divergence.train_judge) turns the features of divergence.features into
-probabilities of supported / partial / absent / contradicted. Two rules sit
-on top, because a user must be able to act on a flag:
+Logistic models (``models/judge.json``, rebuilt by ``make train`` from
+divergence.train_judge) turn the features of divergence.features into
+probabilities of supported / partial / absent / contradicted. Two rules
+frame them, because a user must be able to act on a flag:
 
-* ``contradicted`` needs a named conflict (spans on both sides); without
-  one the next most probable status is reported.
+* ``contradicted`` needs a named conflict (spans on both sides): its
+  probability is that of the conflict being real, zero without one.
 * evidence below ``related_threshold`` is not scored at all: nothing in
   the other document is about the claim.
 """
@@ -29,30 +29,59 @@ CLASSES = (Status.supported, Status.partial, Status.absent, Status.contradicted)
 
 
 @dataclass
-class ClaimJudge:
-    """Multinomial logistic regression over standardised features, stored as JSON (no pickle)."""
+class LogisticModel:
+    """A fitted (multinomial or binary) logistic regression over standardised features."""
 
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
-    """(classes, features)"""
+    """(classes, features); one row for a binary model."""
     intercept: np.ndarray
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        return ((np.atleast_2d(vectors) - self.mean) / self.scale) @ self.coef.T + self.intercept
+
+    def to_dict(self) -> dict:
+        return {key: getattr(self, key).round(6).tolist() for key in ("mean", "scale", "coef", "intercept")}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LogisticModel:
+        return cls(**{key: np.array(data[key], dtype=np.float64) for key in ("mean", "scale", "coef", "intercept")})
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class ClaimJudge:
+    """Two logistic models, stored as JSON (no pickle).
+
+    ``coverage`` gives P(supported), P(partial), P(absent) from alignment and
+    coverage; ``conflict`` gives, for a claim where an explicit check named a
+    conflict, the probability that the conflict is real. A claim without a
+    named conflict is never contradicted.
+    """
+
+    coverage: LogisticModel
+    conflict: LogisticModel
     trained_on: str = ""
 
-    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
-        z = ((np.atleast_2d(vectors) - self.mean) / self.scale) @ self.coef.T + self.intercept
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+    def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool) -> np.ndarray:
+        vectors = np.atleast_2d(vectors)
+        covered = _softmax(self.coverage.scores(vectors))
+        real = 1.0 / (1.0 + np.exp(-np.clip(self.conflict.scores(vectors)[:, 0], -40, 40)))
+        real = real * np.broadcast_to(np.asarray(has_conflict, dtype=np.float64), real.shape)
+        return np.column_stack([covered * (1.0 - real)[:, None], real])
 
     def save(self, path: Path) -> None:
         data = {
             "features": list(FEATURES),
             "classes": [c.value for c in CLASSES],
-            "mean": self.mean.round(6).tolist(),
-            "scale": self.scale.round(6).tolist(),
-            "coef": self.coef.round(6).tolist(),
-            "intercept": self.intercept.round(6).tolist(),
+            "coverage": self.coverage.to_dict(),
+            "conflict": self.conflict.to_dict(),
             "trained_on": self.trained_on,
         }
         Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -62,13 +91,7 @@ class ClaimJudge:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("features") != list(FEATURES) or data.get("classes") != [c.value for c in CLASSES]:
             raise ValueError(f"{path}: the judge was trained on other features; run `make train`")
-        return cls(
-            mean=np.array(data["mean"]),
-            scale=np.array(data["scale"]),
-            coef=np.array(data["coef"]),
-            intercept=np.array(data["intercept"]),
-            trained_on=data.get("trained_on", ""),
-        )
+        return cls(LogisticModel.from_dict(data["coverage"]), LogisticModel.from_dict(data["conflict"]), data.get("trained_on", ""))
 
 
 @lru_cache(maxsize=4)
@@ -127,7 +150,7 @@ def judge(
         reason = f"no sentence of the other document says this (best match {score:.2f} < {settings.related_threshold:.2f})"
         return Judgement(status=Status.absent, score=score, evidence=evidence, reason=reason), None
     observation = observe(claim, match, facts, claim.language, settings)
-    probabilities = model.predict_proba(observation.vector())[0]
+    probabilities = model.predict_proba(observation.vector(), bool(observation.conflicts))[0]
     status = decide(probabilities, observation.conflicts)
     judgement = Judgement(
         status=status,

@@ -25,7 +25,7 @@ import numpy as np
 from divergence.config import Settings, default_models_dir, load_settings, project_root
 from divergence.encoder import get_encoder
 from divergence.features import FEATURES, DocumentFacts, observe
-from divergence.judge import CLASSES, ClaimJudge
+from divergence.judge import CLASSES, ClaimJudge, LogisticModel
 from divergence.load import document_from_record, load_documents
 from divergence.model import Claim, Document, Status
 from divergence.pairsets import PairExample, claim_labels, development_pairs
@@ -39,6 +39,7 @@ class Table:
     vectors: list[np.ndarray]
     labels: list[int]
     datasets: list[str]
+    conflicts: list[bool]
 
     def add(self, vector: np.ndarray, status: Status, dataset: str, conflicts: bool = True) -> None:
         # A contradiction no explicit check can name is reported as partial (see divergence.judge),
@@ -46,6 +47,7 @@ class Table:
         if status is Status.contradicted and not conflicts:
             status = Status.partial
         self.vectors.append(vector)
+        self.conflicts.append(conflicts)
         self.labels.append(CLASSES.index(status))
         self.datasets.append(dataset)
 
@@ -157,30 +159,39 @@ def family(dataset: str) -> str:
 FAMILY_WEIGHTS = {"fixtures": 5.0, "fracas": 0.25, "gqnli_fr": 0.25}
 
 
-def fit(table: Table, c: float = 1.0) -> ClaimJudge:
-    """Logistic regression; every dataset family weighs the same in total unless FAMILY_WEIGHTS says otherwise."""
+def _logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float, classes: int) -> LogisticModel:
     from sklearn.linear_model import LogisticRegression
 
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights * len(weights) / weights.sum())
+    if classes == 1:
+        return LogisticModel(mean, scale, model.coef_[:1].copy(), model.intercept_[:1].copy())
+    coef = np.zeros((classes, x.shape[1]))
+    intercept = np.full(classes, -30.0)  # a class with no examples is never predicted
+    for row, label in enumerate(model.classes_):
+        coef[label], intercept[label] = model.coef_[row], model.intercept_[row]
+    return LogisticModel(mean, scale, coef, intercept)
+
+
+def fit(table: Table, c: float = 1.0) -> ClaimJudge:
+    """Both models; every dataset family weighs the same in total unless FAMILY_WEIGHTS says otherwise."""
     x = np.vstack(table.vectors)
     y = np.array(table.labels)
+    conflicts = np.array(table.conflicts)
     families = [family(d) for d in table.datasets]
     sizes = Counter(families)
     weights = np.array([FAMILY_WEIGHTS.get(f, 1.0) / sizes[f] for f in families])
-    weights *= len(weights) / weights.sum()
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=c, max_iter=5000)
-    model.fit((x - mean) / scale, y, sample_weight=weights)
-    coef = np.zeros((len(CLASSES), x.shape[1]))
-    intercept = np.full(len(CLASSES), -30.0)  # a class with no examples is never predicted
-    for row, label in enumerate(model.classes_):
-        coef[label], intercept[label] = model.coef_[row], model.intercept_[row]
-    trained_on = ", ".join(f"{name} {count}" for name, count in sorted(sizes.items()))
-    return ClaimJudge(mean=mean, scale=scale, coef=coef, intercept=intercept, trained_on=trained_on)
+    contradicted = CLASSES.index(Status.contradicted)
+    coverage_rows = y != contradicted
+    coverage = _logistic(x[coverage_rows], y[coverage_rows], weights[coverage_rows], c, classes=3)
+    conflict = _logistic(x[conflicts], (y[conflicts] == contradicted).astype(int), weights[conflicts], c, classes=1)
+    trained_on = ", ".join(f"{name} {count}" for name, count in sorted(Counter(table.datasets).items()))
+    return ClaimJudge(coverage, conflict, trained_on)
 
 
 def build_table(data: Path | None, settings: Settings) -> Table:
-    table = Table([], [], [])
+    table = Table([], [], [], [])
     root = project_root() or Path.cwd()
     fixture_table(root / "fixtures", settings, table)
     if data is not None and data.is_dir():

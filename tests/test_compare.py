@@ -13,7 +13,7 @@ from divergence.render import json_schema, schema_path, to_json, to_markdown
 from tests.conftest import FIXTURES, ROOT
 
 # Floors measured on the fixtures; they only move up (see README, "Quality").
-FIXTURE_AGREEMENT_FLOOR = 0.90
+FIXTURE_AGREEMENT_FLOOR = 0.95
 
 
 def test_fixture_agreement_with_gold(fixture_reports):
@@ -63,7 +63,7 @@ def test_report_json_validates_against_shipped_schema(fixture_reports):
         data = json.loads(to_json(report))
         jsonschema.validate(data, shipped)
         assert Report.model_validate(data) == report
-        assert data["schema_version"] == "1.1"
+        assert data["schema_version"] == "1.2"
 
 
 def test_markdown_lists_every_claim(fixture_reports):

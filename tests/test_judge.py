@@ -1,0 +1,158 @@
+"""The claim judge: decisions through the public API, the attribution view, the model file, the NLI option."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from divergence import compare
+from divergence.config import judge_model_path
+from divergence.errors import ModelError
+from divergence.evaluation import find_claim
+from divergence.judge import CLASSES, ClaimJudge, load_judge
+from divergence.model import Status
+from tests.conftest import FIXTURES, ROOT
+
+
+def _judged(reference: str, claim: str, settings):
+    report = compare([("ref", reference), ("claim", claim)], settings)
+    return [c.statuses["ref"] for c in report.events[0].claims if c.document == "claim"]
+
+
+@pytest.mark.parametrize(
+    "claim, reference, kind",
+    [
+        ("The call between the two presidents lasted forty minutes.", "Разговор двух президентов продолжался более двух часов.", "number"),
+        ("President Keller urged President Varga to release the detained journalists.",
+         "President Varga urged President Keller to release the detained journalists.", "actor"),
+        ("The delegations signed the fisheries agreement on 12 May in Geneva.",
+         "Les délégations ont signé l'accord sur la pêche le 14 mai à Genève.", "date"),
+        ("The ministers agreed to reopen the embassies in March.", "Les ministres n'ont pas convenu de rouvrir les ambassades en mars.", "negation"),
+    ],
+)
+def test_contradictions_name_both_spans(claim, reference, kind, settings):
+    (judgement,) = _judged(reference, claim, settings)
+    assert judgement.status is Status.contradicted, judgement.reason
+    conflict = next(c for c in judgement.conflicts if c.kind == kind)
+    for span, text in ((conflict.claim_span, claim), (conflict.evidence_span, reference)):
+        # An actor span names both people ("Keller … Varga"); a negation span may say "(affirmative)".
+        assert all(part in text for part in span.split(" … ") if part != "(affirmative)"), (span, text)
+
+
+@pytest.mark.parametrize(
+    "claim, reference",
+    [
+        ("The conversation between the presidents lasted more than an hour.", "La conversation entre les présidents a duré deux heures."),
+        ("The ministers agreed to reopen the embassies.", "Министры договорились вновь открыть посольства."),
+    ],
+)
+def test_compatible_paraphrases_and_translations_are_supported(claim, reference, settings):
+    (judgement,) = _judged(reference, claim, settings)
+    assert judgement.status is Status.supported, judgement.reason
+    assert judgement.probabilities["supported"] > 0.5
+
+
+def test_unrelated_claim_is_absent(settings):
+    (judgement,) = _judged("Les ministres ont signé un accord commercial à Genève.", "Heavy snow closed the airport in Ostrava for a day.", settings)
+    assert judgement.status is Status.absent
+
+
+def test_probabilities_are_a_distribution_and_match_the_status(settings):
+    (judgement,) = _judged("The talks lasted three hours.", "The talks lasted one hour, officials said.", settings)
+    assert set(judgement.probabilities) == {c.value for c in CLASSES}
+    assert sum(judgement.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    assert judgement.status is Status.contradicted
+    assert f"p={judgement.probabilities['contradicted']:.2f}" in judgement.reason
+
+
+def test_attribution_divergence_on_fixture(fixture_reports):
+    gold, report = fixture_reports["tallberg-trade"]
+    for item in gold["attribution"]:
+        claim = find_claim(report, f"tallberg-trade/{item['document']}", item["text"]) or find_claim(report, item["document"], item["text"])
+        other = next(o for o in claim.statuses if o.endswith(item["other"]))
+        attribution = claim.statuses[other].attribution
+        assert attribution is not None and attribution.kind == item["kind"], (claim.text, attribution)
+
+
+def test_same_speaker_in_two_languages_is_no_divergence(settings):
+    (judgement,) = _judged("Песков заявил, что переговоры были конструктивными.", "Peskov said the talks were constructive.", settings)
+    assert judgement.status is Status.supported
+    assert judgement.attribution is None
+
+
+def test_shipped_judge_round_trips(tmp_path, settings):
+    judge = load_judge(str(judge_model_path(settings)))
+    copy = tmp_path / "judge.json"
+    judge.save(copy)
+    again = ClaimJudge.load(copy)
+    vectors = np.random.default_rng(0).normal(size=(5, len(judge.coverage.mean)))
+    assert np.allclose(judge.predict_proba(vectors, True), again.predict_proba(vectors, True), atol=1e-5)
+    assert np.allclose(judge.predict_proba(vectors, False)[:, 3], 0.0)
+
+
+def test_judge_file_with_other_features_is_a_clear_error(tmp_path, settings):
+    data = json.loads(judge_model_path(settings).read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    bad = tmp_path / "judge.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="make train"):
+        compare([FIXTURES / "events" / "call-keller-varga"], settings.model_copy(update={"judge_model": bad}))
+
+
+def test_training_on_the_fixtures_reproduces_their_labels(settings):
+    from divergence.train_judge import Table, fit, fixture_table
+
+    table = Table([], [], [], [])
+    fixture_table(FIXTURES, settings, table)
+    judge = fit(table)
+    predicted = judge.predict_proba(np.vstack(table.vectors), np.array(table.conflicts)).argmax(axis=1)
+    assert (predicted == np.array(table.labels)).mean() >= 0.85
+
+
+def _tiny_cross_encoder(path, labels):
+    """A randomly initialised BERT classifier with a word-level tokenizer: enough to exercise the plumbing."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4}
+    for word in "the talks lasted one two three hours ministers agreed to reopen embassies".split():
+        vocab.setdefault(word, len(vocab))
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                        sep_token="[SEP]", mask_token="[MASK]")
+    config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                        num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={v: k for k, v in enumerate(labels)})
+    BertForSequenceClassification(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def test_nli_opinion_is_recorded_and_can_override(tmp_path, settings):
+    model = _tiny_cross_encoder(tmp_path / "nli", ["contradiction", "entailment", "neutral"])
+    reference, claim = "The talks lasted three hours.", "The ministers agreed to reopen the embassies."
+    plain = _judged(reference, claim, settings)
+    recorded = _judged(reference, claim, settings.model_copy(update={"nli_model": model, "nli_threshold": 1.01}))
+    for before, after in zip(plain, recorded, strict=True):
+        assert after.status == before.status
+        if after.evidence is not None:
+            assert set(after.nli) == {"entailment", "neutral", "contradiction"}
+            assert sum(after.nli.values()) == pytest.approx(1.0, abs=1e-3)
+    overridden = _judged(reference, claim, settings.model_copy(update={"nli_model": model, "nli_threshold": 0.0}))
+    for judgement in overridden:
+        if judgement.evidence is not None:
+            assert judgement.status is Status.contradicted
+            assert judgement.conflicts[0].kind == "nli" and "NLI model" in judgement.reason
+
+
+def test_nli_model_with_unknown_labels_is_a_one_line_error(tmp_path):
+    model = _tiny_cross_encoder(tmp_path / "bad-nli", ["yes", "no"])
+    result = subprocess.run(
+        [sys.executable, "-m", "divergence", "compare", str(FIXTURES / "events" / "call-keller-varga"), "--nli", model, "-f", "json"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "E300" in lines[0] and "entailment" in lines[0]
