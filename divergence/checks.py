@@ -126,6 +126,19 @@ def _unit(word: str) -> str | None:
     return None
 
 
+_SCALES = {
+    "thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9, "bn": 1e9,
+    "mille": 1e3, "milliard": 1e9, "milliards": 1e9,
+    "тыс": 1e3, "тысяча": 1e3, "тысячи": 1e3, "тысяч": 1e3, "млн": 1e6, "миллион": 1e6, "миллиона": 1e6, "миллионов": 1e6,
+    "млрд": 1e9, "миллиард": 1e9, "миллиарда": 1e9, "миллиардов": 1e9,
+}
+_CURRENCY_BEFORE = re.compile(r"([$€])\s*$")
+
+
+def _scale(word: str) -> float | None:
+    return _SCALES.get(word.lower())
+
+
 def quantities(text: str) -> list[Quantity]:
     """Numbers with their unit (the next word) and comparator ("more than")."""
     tokens = list(_NUMBER.finditer(text))
@@ -141,14 +154,26 @@ def quantities(text: str) -> list[Quantity]:
         is_digit = raw[0].isdigit()
         if is_digit and 1900 <= value <= 2100 and "." not in raw:
             continue  # a year: dates are compared by the date check
-        following = [t.group(0) for t in tokens[i + 1 : i + 3]]
+        # "27,5 milliards de dollars", "9,4 млрд долларов", "two million people": a scale, then the unit.
+        index, end = i + 1, token.end()
+        if index < len(tokens) and _scale(tokens[index].group(0)):
+            value *= _scale(tokens[index].group(0))
+            end = tokens[index].end()
+            index += 1
+            if index < len(tokens) and tokens[index].group(0).lower() in ("de", "d", "of"):
+                index += 1
         # A digit may be followed by an adjective before its unit; a number word must touch it.
-        unit = next((u for u in (_unit(w) for w in following[: 2 if is_digit else 1]) if u), None)
+        window = tokens[index : index + (2 if is_digit else 1)]
+        unit_token = next(((t, u) for t, u in ((t, _unit(t.group(0))) for t in window) if u), None)
+        unit = unit_token[1] if unit_token else None
+        if unit_token:
+            end = unit_token[0].end()
+        elif (currency := _CURRENCY_BEFORE.search(text, 0, token.start())) is not None:
+            unit = _UNITS[currency.group(1)]  # "$9.4 billion"
         if not is_digit and unit is None:
             continue  # "a", "un", "one" without a unit are articles, not counts
         before = text[max(0, token.start() - 20) : token.start()]
         comparator = _COMPARATOR.search(before)
-        end = tokens[i + 1].end() if unit and i + 1 < len(tokens) else token.end()
         start = token.start() - (len(comparator.group(0)) if comparator else 0)
         found.append(Quantity(value, unit, comparator.group(1).lower() if comparator else None, text[start:end].strip()))
     return found

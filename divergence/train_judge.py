@@ -204,10 +204,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="The shared evaluation folder (../shared/eval).")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--fixtures-only", action="store_true", help="Fit on the fixtures alone when the development sets are absent.")
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.data is None or not args.data.is_dir():
-        print(f"development sets not found ({args.data}); fitting on the fixtures only")
+        if not args.fixtures_only:
+            # Refitting on 130 fixture labels would silently replace the shipped judge with a much weaker one.
+            print(f"judge: development sets not found ({args.data}); the shipped judge is kept (--fixtures-only to fit anyway)")
+            return 0
+        print("judge: fitting on the fixtures only")
     table = build_table(args.data, settings)
     judge = fit(table)
     output = args.output or default_models_dir() / "judge.json"

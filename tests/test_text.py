@@ -53,6 +53,8 @@ def test_names_match_across_scripts():
         ("Macron urged Putin to use his influence.", "Путин призвал Макрона использовать своё влияние.", "actor"),
         ("The sides agreed to reopen the embassies.", "Стороны не договорились о возобновлении работы посольств.", "negation"),
         ("The leaders agreed to resume talks.", "Les dirigeants ont refusé de reprendre les discussions.", "modality"),
+        ("Le contrat vaut 27,5 milliards de dollars.", "The contract is worth $9.4 billion.", "number"),
+        ("Trade increased by 12 percent last year.", "Les échanges ont diminué de 12 % l'an dernier.", "antonym"),
     ],
 )
 def test_explicit_conflicts(claim, evidence, kind):
@@ -66,6 +68,7 @@ def test_explicit_conflicts(claim, evidence, kind):
         ("The talks lasted 90 minutes.", "Переговоры продолжались полтора часа."),
         ("It is not only about a phone call.", "It is about a phone call and a meeting."),
         ("They spoke on 16 November.", "Ils se sont parlé le 16 novembre."),
+        ("The company paid $9.4 billion for the stake.", "Компания заплатила 9,4 млрд долларов за долю."),
     ],
 )
 def test_compatible_statements_do_not_conflict(claim, evidence):
