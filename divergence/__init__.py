@@ -1,8 +1,8 @@
 """divergence: how different outlets tell the same event, claim by claim."""
 
 from divergence.config import Settings, load_settings
-from divergence.model import Claim, Document, Event, Judgement, Report, Status
-from divergence.pipeline import analyze, cluster, compare
+from divergence.model import Claim, Document, Event, Judgement, Report, ScoreReport, Status
+from divergence.pipeline import analyze, cluster, compare, score
 
 __version__ = "0.1.0"
-__all__ = ["Claim", "Document", "Event", "Judgement", "Report", "Settings", "Status", "analyze", "cluster", "compare", "load_settings"]
+__all__ = ["Claim", "Document", "Event", "Judgement", "Report", "ScoreReport", "Settings", "Status", "analyze", "cluster", "compare", "load_settings", "score"]

@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     ERROR = 1
     USAGE = 2
     INPUTS_SET_ASIDE = 3
+    ABOVE_THRESHOLD = 4
 
 
 class Format(StrEnum):
@@ -131,6 +132,110 @@ def analyze(
     from divergence.pipeline import analyze as run_analyze
 
     _write_report(run_analyze(paths, _settings(model, set_, nli)), format, output)
+
+
+StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The corpus store (SQLite file; created when missing).")]
+
+
+@app.command()
+def ingest(
+    paths: PathsArgument,
+    store: StoreOption,
+    format: FormatOption = Format.text,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Add articles to a corpus store, each to its event; files already stored (same text) change nothing."""
+    import json
+
+    from divergence.corpus import Corpus
+
+    with Corpus(store, _settings(model, set_)) as corpus:
+        result = corpus.ingest(paths)
+        total = corpus.store.count()
+    for problem in result.problems:
+        kind = "" if problem.set_aside else "warning: "
+        _err_line(f"divergence: {kind}{problem.path}: [{problem.code}] {problem.message}")
+    if format is Format.json:
+        payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for doc_id, event in result.added.items():
+            sys.stdout.write(f"added      {doc_id} → {event}\n")
+        for doc_id, original in result.unchanged.items():
+            sys.stdout.write(f"unchanged  {doc_id} (stored as {original})\n")
+        sys.stdout.write(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
+                         f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {store}\n")
+    if any(problem.set_aside for problem in result.problems):
+        raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
+
+
+def _open_existing(store: Path) -> None:
+    if not store.is_file():
+        raise DivergenceError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
+
+
+@app.command()
+def events(store: StoreOption, format: FormatOption = Format.text, model: ModelOption = None) -> None:
+    """List the events of a corpus store with their documents."""
+    import json
+
+    from divergence.store import Store
+
+    _open_existing(store)
+    with Store(store, _settings(model, None).model) as opened:
+        rows = opened.events()
+    if format is Format.json:
+        sys.stdout.write(json.dumps([{"id": r.id, "label": r.label, "documents": r.documents, "created_at": r.created_at} for r in rows],
+                                    indent=2, ensure_ascii=False) + "\n")
+        return
+    for row in rows:
+        sys.stdout.write(f"{row.id}  {len(row.documents)} document{'s' if len(row.documents) != 1 else ''}  {row.label or ''}\n")
+        for doc_id in row.documents:
+            sys.stdout.write(f"    {doc_id}\n")
+
+
+@app.command()
+def show(
+    event: Annotated[str, typer.Argument(help="Event id (see `divergence events`).")],
+    store: StoreOption,
+    format: FormatOption = Format.text,
+    output: OutputOption = None,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Compare the stored documents of one event claim by claim."""
+    from divergence.corpus import Corpus
+
+    _open_existing(store)
+    with Corpus(store, _settings(model, set_)) as corpus:
+        report = corpus.event_report(event)
+    _write_report(report, format, output)
+
+
+@app.command()
+def score(
+    path: Annotated[str, typer.Argument(help="The article to score (file, or '-' for stdin).")],
+    store: StoreOption,
+    format: FormatOption = Format.text,
+    no_add: Annotated[bool, typer.Option("--no-add", help="Score only; do not add the article to the store.")] = False,
+    fail_above: Annotated[float | None, typer.Option("--fail-above", help="Exit with status 4 when the divergence score is above this.")] = None,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Rate a new article against the store: its event, omissions, additions, contradictions, divergence score."""
+    from divergence.pipeline import score as run_score
+    from divergence.render import print_score, to_json
+
+    report = run_score(path, store, _settings(model, set_), add=not no_add)
+    for problem in report.problems:
+        _err_line(f"divergence: {'' if problem.set_aside else 'warning: '}{problem.path}: [{problem.code}] {problem.message}")
+    if format is Format.json:
+        sys.stdout.write(to_json(report))
+    else:
+        print_score(report, Console())
+    if fail_above is not None and report.divergence is not None and report.divergence > fail_above:
+        raise typer.Exit(ExitCode.ABOVE_THRESHOLD)
 
 
 @app.command()

@@ -167,3 +167,27 @@ class Report(BaseModel):
     documents: list[DocumentSummary]
     events: list[Event]
     problems: list[Problem] = Field(default_factory=list, description="Inputs that were set aside, and why.")
+
+
+class ScoreReport(BaseModel):
+    """`divergence score`: one article against the stored sources of its event."""
+
+    schema_version: str = SCHEMA_VERSION
+    generator: str = "divergence"
+    model: str
+    document: DocumentSummary
+    event_id: str | None = Field(description="The stored event the article belongs to (after --no-add: the one it would join).")
+    new_event: bool = Field(description="True when no stored event matched: the article starts a new one.")
+    assignment_reason: str
+    assignment: EventLink | None = Field(None, description="The article's strongest tie to the event (or to the best candidate).")
+    candidates: dict[str, float] = Field(default_factory=dict, description="Candidate events and their average same-event probability.")
+    copy_of: str | None = Field(None, description="Set when the article copies a stored document.")
+    sources: list[str] = Field(default_factory=list, description="Stored documents of the event it was compared with.")
+    claims: list[ClaimReport] = Field(default_factory=list, description="The article's claims, each with its status in every source.")
+    omitted: list[ClaimReport] = Field(default_factory=list, description="Claims of the sources the article does not make (status against the article: absent).")
+    unique: list[str] = Field(default_factory=list, description="Ids of the article's claims no source makes.")
+    contradictions: list[ClaimReport] = Field(default_factory=list, description="The article's claims some source contradicts.")
+    divergence: float | None = Field(None, description="Divergence score in [0, 1]; see divergence_definition.")
+    divergence_definition: str
+    added: bool = Field(False, description="Whether the article was added to the store.")
+    problems: list[Problem] = Field(default_factory=list)

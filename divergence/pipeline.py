@@ -6,6 +6,7 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -302,3 +303,19 @@ def profile_documents(
         profiles.append(build_profile(document, claims[document.id], vectors[cursor : cursor + count]))
         cursor += count
     return profiles
+
+
+def score(
+    source: Input,
+    store: str | Path,
+    settings: Settings | None = None,
+    *,
+    add: bool = True,
+    **overrides,
+):
+    """Score one article against a corpus store (see divergence.corpus.Corpus.score); adds it unless ``add=False``."""
+    from divergence.corpus import Corpus
+
+    settings = settings or load_settings(**overrides)
+    with Corpus(store, settings) as corpus:
+        return corpus.score(source, add=add)

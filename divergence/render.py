@@ -10,7 +10,7 @@ SYMBOLS = {Status.supported: "✓", Status.partial: "≈", Status.absent: "∅",
 STYLES = {Status.supported: "green", Status.partial: "yellow", Status.absent: "dim", Status.contradicted: "bold red"}
 
 
-def to_json(report: Report) -> str:
+def to_json(report) -> str:
     return report.model_dump_json(indent=2) + "\n"
 
 
@@ -144,3 +144,30 @@ def _dates(event) -> str:
     if event.date and event.date_end:
         return f"{event.date}–{event.date_end}"
     return str(event.date) if event.date else "date unknown"
+
+
+def print_score(report, console) -> None:
+    """The view of `divergence score`."""
+    doc = report.document
+    where = "a new event" if report.new_event else f"event [bold]{report.event_id}[/]"
+    console.rule(f"[bold]{doc.id}[/] · {doc.language or '?'} · {where}")
+    console.print(f"[dim]{report.assignment_reason}[/]")
+    if report.divergence is None:
+        console.print("divergence: [dim]no other source to compare with[/]")
+    else:
+        console.print(f"divergence: [bold]{report.divergence:.2f}[/]  [dim]({len(report.sources)} source{'s' if len(report.sources) != 1 else ''})[/]")
+    for claim in report.claims:
+        marks = " ".join(f"{SYMBOLS[j.status]}" for j in claim.statuses.values())
+        console.print(f"  {marks or '·'} {claim.text}")
+        for other, j in claim.statuses.items():
+            if j.status in (Status.contradicted, Status.partial) or j.attribution:
+                extra = f" ⚑ {j.attribution.description}" if j.attribution else ""
+                console.print(f"      [{STYLES[j.status]}]{other}: {j.reason}[/]{extra}")
+    if report.omitted:
+        console.print("\n[bold]left out[/] (what other sources say and this article does not):")
+        for claim in report.omitted:
+            console.print(f"  ∅ [dim]{claim.document}:[/] {claim.text}")
+    if report.unique:
+        console.print(f"\n[bold]only here[/]: {len(report.unique)} claim{'s' if len(report.unique) != 1 else ''} no source makes")
+    console.print(f"\n[dim]{'added to the store' if report.added else 'not added'}[/]")
+    _print_problems(report, console)
