@@ -239,6 +239,20 @@ def score(
 
 
 @app.command()
+def serve(
+    store: StoreOption,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs and /openapi.json) over a corpus store."""
+    from divergence.server import serve as run_server
+
+    run_server(store, host, port, _settings(model, set_))
+
+
+@app.command()
 def models(
     model: ModelOption = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Materialise the built-in encoder if it is missing.")] = True,
