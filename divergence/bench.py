@@ -154,12 +154,98 @@ def bench_cluster(sizes: list[int]) -> None:
         previous = (n, elapsed)
 
 
+def _article(run: int) -> str:
+    """A 30-sentence report of the Keller–Varga call; ``run`` changes its numbers so no embedding is cached."""
+    lines = [
+        "President Anton Keller of Norland and President Elena Varga of Ostravia spoke by telephone on Tuesday.",
+        f"The call lasted {run + 30} minutes, the presidential office said.",
+        "The two leaders discussed the extension of the gas transit agreement.",
+        "Varga invited Keller to visit Ostrava City in the autumn.",
+        "Both presidents agreed to resume the stalled talks on fishing quotas.",
+    ]
+    lines += [f"Analysts in Norlund said that clause {i + run} of the gas transit agreement would be reviewed by {i + 3} experts."
+              for i in range(25)]
+    return "\n".join(lines)
+
+
+def _store_child(n: int, queue) -> None:
+    import numpy as np
+
+    from divergence.corpus import Corpus
+    from divergence.model import Claim, Document
+    from divergence.profile import Profile
+    from divergence.store import Store
+
+    root = project_root() or Path.cwd()
+    settings = load_settings()
+    folder = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    path = folder / "bench.db"
+    try:
+        with Corpus(path, settings) as corpus:
+            corpus.ingest([root / "fixtures" / "events"])
+        profiles, _ = synthetic_profiles(n)
+        store = Store(path, settings.model)
+        db = store.db
+        db.execute("BEGIN")
+        model_id = store._model_id(profiles[0].vector.shape[0])
+        for i, profile in enumerate(profiles):
+            document = Document(id=profile.id, text=f"synthetic document {i}")
+            db.execute("INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, '', ?, ?, ?)",
+                       (profile.id, profile.content_hash, document.model_dump_json(), profile.day, profile.vector.astype(np.float16).tobytes()))
+            for j, vector in enumerate(profile.claim_vectors[:2]):
+                claim = Claim(id=f"{profile.id}#{j + 1}", document=profile.id, text=f"synthetic claim {i} {j}", start=0, end=1)
+                db.execute("INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)", (claim.id, profile.id, j, claim.model_dump_json()))
+                db.execute("INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)", (claim.id, model_id, vector.astype(np.float16).tobytes()))
+            db.execute("INSERT INTO events(id, created_at, label) VALUES (?, '', NULL)", (f"syn-{i}",))
+            db.execute("INSERT INTO event_documents(document, event) VALUES (?, ?)", (profile.id, f"syn-{i}"))
+        db.execute("COMMIT")
+        store.close()
+        start = time.perf_counter()
+        corpus = Corpus(path, settings)  # the index is stale: rebuilt here
+        build = time.perf_counter() - start
+        rng = np.random.default_rng(1)
+        latencies = []
+        for index in rng.choice(len(profiles), size=300, replace=False):
+            probe = profiles[int(index)]
+            vector = probe.vector + 0.3 * rng.normal(size=probe.vector.shape).astype(np.float32)
+            query = Profile(id="probe", vector=vector / np.linalg.norm(vector), day=probe.day)
+            start = time.perf_counter()
+            corpus.candidates(query)
+            latencies.append(time.perf_counter() - start)
+        timings = []
+        for run in range(6):
+            start = time.perf_counter()
+            report = corpus.score(("incoming", _article(run)), add=False)
+            timings.append(time.perf_counter() - start)
+        corpus.close()
+        queue.put((build, float(np.percentile(latencies, 50)), float(np.percentile(latencies, 95)), timings[0],
+                   float(np.median(timings[1:])), len(report.sources)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_store(sizes: list[int]) -> None:
+    """Candidate retrieval (ANN + time block) and full `score` latency on stores of synthetic documents."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for n in sizes:
+        queue = context.Queue()
+        child = context.Process(target=_store_child, args=(n, queue))
+        child.start()
+        build, p50, p95, cold, warm, sources = queue.get()
+        child.join()
+        print(f"store        {n:>7,} documents: index build {build:6.1f}s; retrieval p50 {p50 * 1000:5.1f} ms, p95 {p95 * 1000:5.1f} ms; "
+              f"score of a 30-sentence article: first {cold:4.2f}s, warm p50 {warm:4.2f}s (new text each run, {sources} sources)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
     parser.add_argument("--cluster-sizes", default="1000,10000,100000")
-    parser.add_argument("--only", choices=["encoder", "compare", "cluster"], default=None)
+    parser.add_argument("--store-sizes", default="1000,10000,100000")
+    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "store"], default=None)
     args = parser.parse_args()
     if args.only in (None, "encoder"):
         bench_encoder(args.sentences)
@@ -167,6 +253,8 @@ def main() -> None:
         bench_compare(args.seeds)
     if args.only in (None, "cluster"):
         bench_cluster([int(size) for size in args.cluster_sizes.split(",")])
+    if args.only in (None, "store"):
+        bench_store([int(size) for size in args.store_sizes.split(",")])
 
 
 if __name__ == "__main__":
