@@ -25,7 +25,11 @@ demo: model
 	$(PY) -m divergence cluster fixtures/events
 	$(PY) -m divergence analyze fixtures/events --format json --output out/fixtures-analysis.json
 	$(PY) -m divergence compare fixtures/events/call-keller-varga
-	@echo "JSON report of all fixture events written to out/fixtures-analysis.json"
+	$(PY) -m divergence ingest fixtures/events --store out/corpus.db
+	$(PY) -m divergence events --store out/corpus.db
+	$(PY) -m divergence score fixtures/incoming/baltic_daily.txt --store out/corpus.db --no-add
+	@echo "JSON report of all fixture events written to out/fixtures-analysis.json; corpus store in out/corpus.db"
+	@echo "HTTP API: $(PY) -m divergence serve --store out/corpus.db  (OpenAPI at http://127.0.0.1:8000/docs)"
 
 test: model
 	$(PY) -m pytest

@@ -113,7 +113,8 @@ class Corpus:
     def candidates(self, profile: Profile) -> list[tuple[str, float]]:
         """Stored documents near ``profile`` (ANN), within the time block: (document id, similarity)."""
         settings = self.settings
-        hits = [(r, s) for r, s in self.index.search(profile.vector, settings.candidate_neighbours * 2) if s >= settings.candidate_min_similarity]
+        found = self.index.search(profile.vector, settings.candidate_neighbours * 2, floor=settings.candidate_min_similarity)
+        hits = [(r, s) for r, s in found if s >= settings.candidate_min_similarity]
         days = self.store.event_days(r for r, _ in hits)
         ids = self.store.ids_for_rowids(r for r, _ in hits)
         near = []

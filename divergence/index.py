@@ -53,9 +53,18 @@ class DocumentIndex:
         self._index.save(str(tmp))
         tmp.replace(self.path)
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(rowid, cosine similarity) of the ``k`` nearest documents."""
+    def search(self, vector: np.ndarray, k: int, floor: float | None = None, exact: bool = False) -> list[tuple[int, float]]:
+        """(rowid, cosine similarity) of the ``k`` nearest documents.
+
+        HNSW can miss a small, distant group of documents (a new story among thousands of others) when
+        the greedy walk stays in a denser region; when nothing reaches ``floor``, the search is repeated
+        exactly (a SIMD scan of the float16 vectors), so a miss costs time, never a wrong "new event".
+        """
         if not len(self._index):
             return []
-        matches = self._index.search(vector.astype(np.float32), min(k, len(self._index)))
-        return [(int(key), 1.0 - float(distance)) for key, distance in zip(matches.keys, matches.distances, strict=True)]
+        count = min(k, len(self._index))
+        matches = self._index.search(vector.astype(np.float32), count, exact=exact)
+        hits = [(int(key), 1.0 - float(distance)) for key, distance in zip(matches.keys, matches.distances, strict=True)]
+        if floor is not None and not exact and not any(similarity >= floor for _, similarity in hits):
+            return self.search(vector, k, floor, exact=True)
+        return hits
