@@ -29,6 +29,7 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
@@ -69,7 +70,7 @@ PathsArgument = Annotated[list[str], typer.Argument(help="Files or folders (.txt
 
 
 def _write_report(report, format: Format, output: Path | None, text_view=None) -> None:
-    from divergence.render import print_text, to_json, to_markdown
+    from divergence.render import print_text, to_html, to_json, to_markdown
 
     text_view = text_view or print_text
     for problem in report.problems:
@@ -79,6 +80,8 @@ def _write_report(report, format: Format, output: Path | None, text_view=None) -
         _emit(to_json(report), output)
     elif format is Format.markdown:
         _emit(to_markdown(report), output)
+    elif format is Format.html:
+        _emit(to_html(report), output)
     elif output is not None:
         console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
         text_view(report, console)

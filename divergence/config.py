@@ -86,6 +86,10 @@ class Settings(BaseModel):
     candidate_neighbours: int = Field(20, description="Most similar documents each document is scored against, within its time block.")
     time_block_days: int = Field(7, description="Documents whose event dates are further apart are never candidates.")
     candidate_min_similarity: float = Field(0.2, description="Document similarity (corrected scale) below which no pair is scored.")
+    exact_search_below: float = Field(
+        0.4, description="When the approximate index finds no stored document at least this similar, the search is "
+        "repeated exactly (HNSW can miss a small distant group of documents).",
+    )
     near_duplicate_threshold: float = Field(0.8, description="Word 5-gram overlap (Jaccard) from which two documents are copies.")
 
 

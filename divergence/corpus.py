@@ -113,7 +113,7 @@ class Corpus:
     def candidates(self, profile: Profile) -> list[tuple[str, float]]:
         """Stored documents near ``profile`` (ANN), within the time block: (document id, similarity)."""
         settings = self.settings
-        found = self.index.search(profile.vector, settings.candidate_neighbours * 2, floor=settings.candidate_min_similarity)
+        found = self.index.search(profile.vector, settings.candidate_neighbours * 2, floor=settings.exact_search_below)
         hits = [(r, s) for r, s in found if s >= settings.candidate_min_similarity]
         days = self.store.event_days(r for r, _ in hits)
         ids = self.store.ids_for_rowids(r for r, _ in hits)

@@ -14,6 +14,16 @@ def to_json(report) -> str:
     return report.model_dump_json(indent=2) + "\n"
 
 
+def to_html(report: Report) -> str:
+    """A self-contained page for people: every event, every claim, its status in every other source."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(loader=PackageLoader("divergence", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                              trim_blocks=True, lstrip_blocks=True)
+    template = environment.get_template("report.html.j2")
+    return template.render(report=report, documents={d.id: d for d in report.documents}, symbols=SYMBOLS)
+
+
 def json_schema() -> dict:
     schema = Report.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

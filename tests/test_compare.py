@@ -108,3 +108,16 @@ def test_cli_one_document_is_a_one_line_error():
     done = run_cli("compare", str(FIXTURES / "events" / "brandt-visit" / "capital_post.md"))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("divergence: [E200]")
+
+
+def test_html_page_shows_every_claim_and_escapes_text(fixture_reports):
+    from markupsafe import escape
+
+    from divergence.render import to_html
+
+    for _, report in fixture_reports.values():
+        page = to_html(report)
+        assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+        for claim in report.events[0].claims:
+            assert str(escape(claim.text)) in page
+        assert page.count("<tr>") == len(report.events[0].claims) + len({c.document for c in report.events[0].claims})
