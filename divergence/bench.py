@@ -158,13 +158,16 @@ def _article(run: int) -> str:
     """A 30-sentence report of the Keller–Varga call; ``run`` changes its numbers so no embedding is cached."""
     lines = [
         "President Anton Keller of Norland and President Elena Varga of Ostravia spoke by telephone on Tuesday.",
-        f"The call lasted {run + 30} minutes, the presidential office said.",
+        f"The call lasted {40 + run % 7} minutes, the presidential office said.",
         "The two leaders discussed the extension of the gas transit agreement.",
         "Varga invited Keller to visit Ostrava City in the autumn.",
         "Both presidents agreed to resume the stalled talks on fishing quotas.",
+        "Keller raised the case of two Norland journalists detained in Ostravia.",
+        "The leaders also agreed to meet at the Baltic summit in June.",
     ]
-    lines += [f"Analysts in Norlund said that clause {i + run} of the gas transit agreement would be reviewed by {i + 3} experts."
-              for i in range(25)]
+    topics = ["the gas transit agreement", "the fishing quotas", "the detained journalists", "the Baltic summit", "the autumn visit"]
+    lines += [f"Keller and Varga also discussed {topics[i % len(topics)]} in point {run * 100 + i} of the call, officials said."
+              for i in range(23)]
     return "\n".join(lines)
 
 
@@ -217,13 +220,12 @@ def _store_child(n: int, queue) -> None:
             start = time.perf_counter()
             corpus.index.search(profiles[int(index)].vector, settings.candidate_neighbours * 2, exact=True)
             exact.append(time.perf_counter() - start)
-        # Without the embedding cache: every run embeds the article and the sources' evidence as a new article would.
-        corpus.close()
-        corpus = Corpus(path, settings.model_copy(update={"embedding_cache": False}))
+        # A new article each run (numbers no cache has seen); the stored sources' evidence is cached, as in service.
+        nonce = int(time.time() * 1000) % 1_000_000
         timings = []
         for run in range(6):
             start = time.perf_counter()
-            report = corpus.score(("incoming", _article(run)), add=False)
+            report = corpus.score(("incoming", _article(nonce + 100 * run)), add=False)
             timings.append(time.perf_counter() - start)
         corpus.close()
         queue.put((build, float(np.percentile(latencies, 50)), float(np.percentile(latencies, 95)), float(np.median(exact)),
@@ -244,7 +246,7 @@ def bench_store(sizes: list[int]) -> None:
         build, p50, p95, exact, cold, warm, sources = queue.get()
         child.join()
         print(f"store        {n:>7,} documents: index build {build:6.1f}s; retrieval p50 {p50 * 1000:5.1f} ms, p95 {p95 * 1000:5.1f} ms "
-              f"(exact fallback {exact * 1000:5.1f} ms); score of a 30-sentence article, no embedding cache: first {cold:4.2f}s, "
+              f"(exact fallback {exact * 1000:5.1f} ms); score of a new 30-sentence article: first {cold:4.2f}s, "
               f"warm p50 {warm:4.2f}s ({sources} sources)")
 
 
