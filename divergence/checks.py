@@ -298,6 +298,7 @@ def names(text: str) -> list[tuple[str, int]]:
     return found
 
 
+@lru_cache(maxsize=65536)
 def same_name(a: str, b: str) -> bool:
     ka, kb = name_key(a), name_key(b)
     if not ka or not kb:

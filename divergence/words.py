@@ -49,18 +49,26 @@ class Word:
     stem: str
 
 
-def content_words(text: str, language: str | None) -> list[Word]:
-    """Words that carry content, in order, with their stems; short words and stop words dropped."""
-    stops = stop_words()
+@lru_cache(maxsize=65536)
+def _stem(word: str, language: str | None) -> str:
     stemmer = _stemmer(language)
+    return stemmer.stemWord(word) if stemmer else word[:6]
+
+
+@lru_cache(maxsize=8192)
+def content_words(text: str, language: str | None) -> tuple[Word, ...]:
+    """Words that carry content, in order, with their stems; short words and stop words dropped.
+
+    Cached: every claim is read once per other document of its event.
+    """
+    stops = stop_words()
     found = []
     for match in _WORD.finditer(text):
         word = _ELISION.sub("", match.group(0)).lower().replace("ё", "е")
         if len(word) < 3 or word in stops:
             continue
-        stem = stemmer.stemWord(word) if stemmer else word[:6]
-        found.append(Word(match.group(0), stem))
-    return found
+        found.append(Word(match.group(0), _stem(word, language)))
+    return tuple(found)
 
 
 def stems(text: str, language: str | None) -> set[str]:
