@@ -19,6 +19,24 @@ from divergence.pairsets import development_pairs
 FLOORS_FILE = "eval_floors.json"
 
 
+def fixture_agreement_held_out(fixtures: Path, data: Path | None):
+    """Fixture agreement out of sample: each event judged by a judge fitted on everything but that event's labels."""
+    import tempfile
+
+    from divergence.evaluation import Agreement
+    from divergence.train_judge import build_table, fit, without_group
+
+    settings = load_settings()
+    table = build_table(data, settings)
+    result = Agreement()
+    with tempfile.TemporaryDirectory() as folder:
+        for group in sorted({g for g in table.groups if g.startswith("fixtures:")}):
+            path = Path(folder) / f"{group[9:]}.json"
+            fit(without_group(table, group)).save(path)
+            fixture_agreement(fixtures, settings.model_copy(update={"judge_model": path}), {group[9:]}, result)
+    return result
+
+
 def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
     """BCubed and pairwise F1 on every labelled set, with the shipped model and with one fitted without that set."""
     from divergence.calibrate import fit, labelled_sets, pair_table
@@ -87,6 +105,10 @@ def main() -> int:
     agreement = fixture_agreement(root / "fixtures")
     figures["fixture_agreement"] = round(agreement.rate, 4)
     print(f"fixtures     agreement with gold {agreement.agreed}/{agreement.total} = {agreement.rate:.3f}; chrome claims: {len(agreement.chrome_claims)}")
+
+    held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None)
+    figures["fixture_agreement_held_out"] = round(held_out.rate, 4)
+    print(f"fixtures     agreement with gold, judge refitted without each event: {held_out.agreed}/{held_out.total} = {held_out.rate:.3f}")
 
     clustering_figures(args.data if args.data.is_dir() else None, figures)
     if args.data.is_dir():

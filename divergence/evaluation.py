@@ -57,11 +57,12 @@ def score_event(report: Report, gold: dict, result: Agreement) -> None:
                     result.chrome_claims.append(f"{claim.id}: {chrome}")
 
 
-def fixture_agreement(fixtures: Path, settings: Settings | None = None) -> Agreement:
-    result = Agreement()
+def fixture_agreement(fixtures: Path, settings: Settings | None = None, events: set[str] | None = None,
+                      result: Agreement | None = None) -> Agreement:
+    result = result or Agreement()
     for gold_path in sorted((Path(fixtures) / "gold").glob("*.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        if "event" not in gold:  # events.json: the clustering gold
+        if "event" not in gold or (events is not None and gold["event"] not in events):  # events.json: the clustering gold
             continue
         report = compare([Path(fixtures) / "events" / gold["event"]], settings)
         score_event(report, gold, result)

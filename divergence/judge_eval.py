@@ -91,6 +91,11 @@ def _take(examples: Iterable[PairExample], limit: int, key: Callable[[PairExampl
 
 def judge_figures(pairs: list[PairExample], settings: Settings, limit: int, figures: dict[str, float]) -> None:
     """Print every judgement figure and record the headline ones in ``figures``."""
+    for figures_of in (summedits_figures, refresd_figures, nli_figures, aggrefact_figures):
+        figures_of(pairs, settings, limit, figures)
+
+
+def summedits_figures(pairs: list[PairExample], settings: Settings, limit: int, figures: dict[str, float]) -> None:
     summedits = decide_pairs(_take((p for p in pairs if p.dataset.startswith("summedits")), limit, lambda e: e.dataset), settings)
     per_domain = {}
     for domain in sorted({d.example.dataset for d in summedits}):
@@ -105,6 +110,8 @@ def judge_figures(pairs: list[PairExample], settings: Settings, limit: int, figu
         figures["summedits_balanced_accuracy"] = round(mean, 4)
         print(f"summedits    mean over {len(per_domain)} domains: balanced accuracy {mean:.3f} (target 0.70)")
 
+
+def refresd_figures(pairs: list[PairExample], settings: Settings, limit: int, figures: dict[str, float]) -> None:
     refresd = decide_pairs(_take((p for p in pairs if p.dataset == "refresd"), limit * 2, lambda e: e.dataset), settings)
     if refresd:
         truth = [d.example.label == "equivalent" for d in refresd]
@@ -117,6 +124,8 @@ def judge_figures(pairs: list[PairExample], settings: Settings, limit: int, figu
         print(f"refresd      {len(refresd):4d} EN-FR pairs: balanced accuracy (equivalent vs divergent) {accuracy:.3f} (target 0.75); "
               f"unrelated pairs detected P {unrelated.precision:.3f} R {unrelated.recall:.3f} F1 {unrelated.f1:.3f}")
 
+
+def nli_figures(pairs: list[PairExample], settings: Settings, limit: int, figures: dict[str, float]) -> None:
     f1s = []
     for name in ("sick_fr", "rte3_fr", "gqnli_fr"):
         rows = decide_pairs(_take((p for p in pairs if p.dataset == name), limit, lambda e: e.dataset), settings)
@@ -131,6 +140,8 @@ def judge_figures(pairs: list[PairExample], settings: Settings, limit: int, figu
     if f1s:
         print(f"nli          mean French contradiction F1 {sum(f1s) / len(f1s):.3f} (target 0.70)")
 
+
+def aggrefact_figures(pairs: list[PairExample], settings: Settings, limit: int, figures: dict[str, float]) -> None:
     aggrefact = decide_pairs(_take((p for p in pairs if p.dataset == "aggrefact"), limit * 2, lambda e: e.label), settings)
     if aggrefact:
         truth = [d.example.label == "intrinsic" for d in aggrefact]

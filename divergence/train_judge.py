@@ -40,13 +40,16 @@ class Table:
     labels: list[int]
     datasets: list[str]
     conflicts: list[bool]
+    groups: list[str]
+    """The fixture event of a row (for leave-one-event-out figures), else its dataset."""
 
-    def add(self, vector: np.ndarray, status: Status, dataset: str, conflicts: bool = True) -> None:
+    def add(self, vector: np.ndarray, status: Status, dataset: str, conflicts: bool = True, group: str | None = None) -> None:
         # A contradiction no explicit check can name is reported as partial (see divergence.judge),
         # so that is what the model learns for it; the contradicted class stays the one of named conflicts.
         if status is Status.contradicted and not conflicts:
             status = Status.partial
         self.vectors.append(vector)
+        self.groups.append(group or dataset)
         self.conflicts.append(conflicts)
         self.labels.append(CLASSES.index(status))
         self.datasets.append(dataset)
@@ -147,7 +150,7 @@ def fixture_table(fixtures: Path, settings: Settings, table: Table) -> None:
             for (doc_id, snippet, other_id), status in wanted.items():
                 if doc_id == aligned.document.id and other_id == aligned.other.id and snippet in aligned.claim.text:
                     observation = observe(aligned.claim, match, facts[other_id], aligned.claim.language, settings)
-                    table.add(observation.vector(), status, "fixtures", bool(observation.conflicts))
+                    table.add(observation.vector(), status, "fixtures", bool(observation.conflicts), f"fixtures:{gold['event']}")
 
 
 def family(dataset: str) -> str:
@@ -174,6 +177,11 @@ def _logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float, class
     return LogisticModel(mean, scale, coef, intercept)
 
 
+def without_group(table: Table, group: str) -> Table:
+    keep = [i for i, g in enumerate(table.groups) if g != group]
+    return Table(*([column[i] for i in keep] for column in (table.vectors, table.labels, table.datasets, table.conflicts, table.groups)))
+
+
 def fit(table: Table, c: float = 1.0) -> ClaimJudge:
     """Both models; every dataset family weighs the same in total unless FAMILY_WEIGHTS says otherwise."""
     x = np.vstack(table.vectors)
@@ -191,7 +199,7 @@ def fit(table: Table, c: float = 1.0) -> ClaimJudge:
 
 
 def build_table(data: Path | None, settings: Settings) -> Table:
-    table = Table([], [], [], [])
+    table = Table([], [], [], [], [])
     root = project_root() or Path.cwd()
     fixture_table(root / "fixtures", settings, table)
     if data is not None and data.is_dir():

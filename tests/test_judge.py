@@ -104,7 +104,7 @@ def test_judge_file_with_other_features_is_a_clear_error(tmp_path, settings):
 def test_training_on_the_fixtures_reproduces_their_labels(settings):
     from divergence.train_judge import Table, fit, fixture_table
 
-    table = Table([], [], [], [])
+    table = Table([], [], [], [], [])
     fixture_table(FIXTURES, settings, table)
     judge = fit(table)
     predicted = judge.predict_proba(np.vstack(table.vectors), np.array(table.conflicts)).argmax(axis=1)
