@@ -17,6 +17,7 @@ from divergence.judge_eval import judge_figures
 from divergence.pairsets import development_pairs
 
 FLOORS_FILE = "eval_floors.json"
+DEFAULT_LIMIT = 100
 
 
 def fixture_agreement_held_out(fixtures: Path, data: Path | None):
@@ -96,7 +97,7 @@ def semeval_correlation(folder: Path, limit: int) -> tuple[float, int] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
-    parser.add_argument("--limit", type=int, default=100, help="Test pairs read from each development set (SummEdits: per domain).")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="Test pairs read from each development set (SummEdits: per domain).")
     args = parser.parse_args()
     root = project_root() or Path.cwd()
     floors = json.loads((root / FLOORS_FILE).read_text(encoding="utf-8")) if (root / FLOORS_FILE).is_file() else {}
@@ -117,7 +118,12 @@ def main() -> int:
             rho, count = semeval
             figures["semeval_spearman"] = round(rho, 4)
             print(f"semeval22    Spearman correlation of same-event probability with human similarity ({count} pairs) = {rho:.3f}")
-        judge_figures(development_pairs(args.data), load_settings(), args.limit, figures)
+        sampled: dict[str, float] = {}
+        judge_figures(development_pairs(args.data), load_settings(), args.limit, sampled)
+        if args.limit == DEFAULT_LIMIT:
+            figures.update(sampled)
+        else:
+            print(f"judgement floors not checked: they were measured with --limit {DEFAULT_LIMIT}")
     else:
         print(f"development sets: {args.data} not found, skipped")
 
