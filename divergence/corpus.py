@@ -33,9 +33,9 @@ from divergence.model import (
     Status,
 )
 from divergence.pipeline import Input, _centering, _prepare_inputs, _summary, compare_prepared
-from divergence.profile import Profile, build_profile, jaccard
+from divergence.profile import Profile, build_profile, content_hash, jaccard
 from divergence.similarity import load_same_event_model, pair_signals
-from divergence.store import Store, StoreError, content_hash
+from divergence.store import Store, StoreError
 
 MAX_EVENT_DOCUMENTS_SCORED = 30
 """Average linkage is computed against at most this many documents of a candidate event."""
@@ -167,7 +167,7 @@ class Corpus:
             document = document.model_copy(update={"id": f"{document.id}~{profile.content_hash[:8]}"})
             claims = [c.model_copy(update={"id": c.id.replace(c.document, document.id, 1), "document": document.id}) for c in claims]
             profile.id = document.id
-        event = self.store.add(document, claims, vectors, content_hash(document), assignment.event, assignment.probability,
+        event = self.store.add(document, claims, vectors, profile.content_hash, assignment.event, assignment.probability,
                                assignment.reason, assignment.copy_of)
         self._profiles[document.id] = profile
         rowid = self.store.rowids_of([document.id])[document.id]
@@ -180,7 +180,7 @@ class Corpus:
         result = IngestResult(problems=all_problems)
         try:
             for document in prepared:
-                existing = self.store.find_hash(content_hash(document))
+                existing = self.store.find_hash(content_hash(claims[document.id]))
                 if existing is not None:
                     result.unchanged[document.id] = existing
                     continue
@@ -223,10 +223,11 @@ class Corpus:
         doc_claims = claims[document.id]
         vectors = self._embed(doc_claims)
         profile = build_profile(document, doc_claims, vectors)
-        existing = self.store.find_hash(content_hash(document))
-        assignment = self.assign(profile)
+        existing = self.store.find_hash(profile.content_hash)
         if existing is not None:
             assignment = Assignment(self.store.event_of(existing), 1.0, f"already stored as {existing}", copy_of=existing)
+        else:
+            assignment = self.assign(profile)
         sources = []
         if assignment.event is not None:
             members = [s for s in self.store.load(self.store.event_documents(assignment.event)) if s.copy_of is None]

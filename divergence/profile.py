@@ -153,6 +153,11 @@ def document_vector(claim_vectors: np.ndarray) -> np.ndarray:
     return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
 
 
+def content_hash(claims: list[Claim]) -> str:
+    """Hash of the cleaned claim text: the same article under other site chrome hashes the same."""
+    return hashlib.blake2b(" ".join(normalised_words(" ".join(c.text for c in claims))).encode(), digest_size=16).hexdigest()
+
+
 def build_profile(document: Document, claims: list[Claim], claim_vectors: np.ndarray) -> Profile:
     """Profile of a prepared document whose claims are embedded (centred) in ``claim_vectors``."""
     body = " ".join(c.text for c in claims)
@@ -174,7 +179,7 @@ def build_profile(document: Document, claims: list[Claim], claim_vectors: np.nda
         display_names=display,
         kinds=event_kinds(" ".join(lead_texts)),
         language=document.language,
-        content_hash=hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest(),
+        content_hash=content_hash(claims),
         shingles=shingles(words),
         label=label,
     )

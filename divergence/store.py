@@ -332,12 +332,3 @@ class Store:
 
     def integrity(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
-
-
-def content_hash(document: Document) -> str:
-    """Hash of the cleaned body: the same article with other site chrome is the same document."""
-    import hashlib
-    import re
-
-    body = " ".join(document.span_text(span) for span in document.body)
-    return hashlib.sha256(re.sub(r"\s+", " ", body).strip().lower().encode("utf-8")).hexdigest()
