@@ -35,7 +35,7 @@ from divergence.model import (
 from divergence.pipeline import Input, _centering, _prepare_inputs, _summary, compare_prepared
 from divergence.profile import Profile, build_profile, content_hash, jaccard
 from divergence.similarity import load_same_event_model, pair_signals
-from divergence.store import Store, StoreError
+from divergence.store import Store
 
 MAX_EVENT_DOCUMENTS_SCORED = 30
 """Average linkage is computed against at most this many documents of a candidate event."""
@@ -196,8 +196,6 @@ class Corpus:
     def event_report(self, event: str) -> Report:
         """The stored event compared claim by claim, like ``divergence compare`` on its documents."""
         row = self.store.event_row(event)
-        if row is None:
-            raise StoreError(f"no event {event!r}", str(self.store.path))
         stored = self.store.load(row.documents)
         sources = [s for s in stored if s.copy_of is None]
         event_model = Event(id=event, documents=row.documents, label=row.label,

@@ -22,6 +22,7 @@ from divergence.config import Settings, load_settings
 from divergence.errors import DivergenceError, InputError, NotEnoughDocuments
 from divergence.load import document_from_record
 from divergence.model import Document, Problem, Report, ScoreReport
+from divergence.store import NotInStore
 
 MAX_REQUEST_BYTES = 2_000_000
 
@@ -109,10 +110,13 @@ def create_app(store: str | Path, settings: Settings | None = None) -> FastAPI:
     async def not_enough(request: Request, error: NotEnoughDocuments):
         return _error(422, error.code, error.line())
 
+    @app.exception_handler(NotInStore)
+    async def not_found(request: Request, error: NotInStore):
+        return _error(404, error.code, error.message)
+
     @app.exception_handler(DivergenceError)
     async def failed(request: Request, error: DivergenceError):
-        status = 404 if "no event" in error.message or "no document" in error.message else 422
-        return _error(status, error.code, error.line())
+        return _error(422, error.code, error.line())
 
     @app.get("/healthz")
     def healthz() -> dict:
@@ -150,18 +154,14 @@ def create_app(store: str | Path, settings: Settings | None = None) -> FastAPI:
         return [EventOut(id=r.id, label=r.label, documents=r.documents, created_at=r.created_at) for r in rows]
 
     @app.get("/v1/events/{event_id}", response_model=EventOut, responses={404: {"model": ErrorOut}})
-    def event(event_id: str):
+    def event(event_id: str) -> EventOut:
         with lock:
             row = state["corpus"].store.event_row(event_id)
-        if row is None:
-            return _error(404, "E404", f"no event {event_id!r}")
         return EventOut(id=row.id, label=row.label, documents=row.documents, created_at=row.created_at)
 
     @app.get("/v1/events/{event_id}/report", response_model=Report, responses={404: {"model": ErrorOut}})
-    def event_report(event_id: str):
+    def event_report(event_id: str) -> Report:
         with lock:
-            if state["corpus"].store.event_row(event_id) is None:
-                return _error(404, "E404", f"no event {event_id!r}")
             return state["corpus"].event_report(event_id)
 
     return app

@@ -29,6 +29,12 @@ class StoreError(DivergenceError):
     code = "E500"
 
 
+class NotInStore(StoreError):
+    """An event or document id the store does not hold (HTTP 404)."""
+
+    code = "E501"
+
+
 def _script(db: sqlite3.Connection, script: str) -> None:
     # Not executescript(): it commits first, and a migration must stay inside its transaction.
     for statement in script.split(";"):
@@ -273,7 +279,7 @@ class Store:
                 (doc_id,),
             ).fetchone()
             if row is None:
-                raise StoreError(f"no document {doc_id!r}", str(self.path))
+                raise NotInStore(f"no document {doc_id!r}", str(self.path))
             claims, vectors = [], []
             for data, blob in self.db.execute(
                 "SELECT c.data, v.vector FROM claims c JOIN claim_vectors v ON v.claim = c.id WHERE c.document = ? ORDER BY c.position",
@@ -327,8 +333,11 @@ class Store:
         ).fetchall()
         return [EventRow(r[0], r[1], r[3].split("\n"), r[2]) for r in rows]
 
-    def event_row(self, event: str) -> EventRow | None:
-        return next((e for e in self.events() if e.id == event), None)
+    def event_row(self, event: str) -> EventRow:
+        found = next((e for e in self.events() if e.id == event), None)
+        if found is None:
+            raise NotInStore(f"no event {event!r}", str(self.path))
+        return found
 
     def integrity(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
