@@ -69,13 +69,18 @@ def _emit(content: str, output: Path | None) -> None:
 PathsArgument = Annotated[list[str], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl), '-' for stdin.")]
 
 
+def _report_problems(problems) -> None:
+    """One line on stderr per input set aside or warned about."""
+    for problem in problems:
+        kind = "" if problem.set_aside else "warning: "
+        _err_line(f"divergence: {kind}{problem.path}: [{problem.code}] {problem.message}")
+
+
 def _write_report(report, format: Format, output: Path | None, text_view=None) -> None:
     from divergence.render import print_text, to_html, to_json, to_markdown
 
     text_view = text_view or print_text
-    for problem in report.problems:
-        kind = "" if problem.set_aside else "warning: "
-        _err_line(f"divergence: {kind}{problem.path}: [{problem.code}] {problem.message}")
+    _report_problems(report.problems)
     if format is Format.json:
         _emit(to_json(report), output)
     elif format is Format.markdown:
@@ -156,9 +161,7 @@ def ingest(
     with Corpus(store, _settings(model, set_)) as corpus:
         result = corpus.ingest(paths)
         total = corpus.store.count()
-    for problem in result.problems:
-        kind = "" if problem.set_aside else "warning: "
-        _err_line(f"divergence: {kind}{problem.path}: [{problem.code}] {problem.message}")
+    _report_problems(result.problems)
     if format is Format.json:
         payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -231,8 +234,7 @@ def score(
     from divergence.render import print_score, to_json
 
     report = run_score(path, store, _settings(model, set_), add=not no_add)
-    for problem in report.problems:
-        _err_line(f"divergence: {'' if problem.set_aside else 'warning: '}{problem.path}: [{problem.code}] {problem.message}")
+    _report_problems(report.problems)
     if format is Format.json:
         sys.stdout.write(to_json(report))
     else:

@@ -18,14 +18,18 @@ import numpy as np
 from divergence.store import Store
 
 
+def _empty_index(dimension: int):
+    from usearch.index import Index
+
+    return Index(ndim=dimension, metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
+
+
 class DocumentIndex:
     def __init__(self, store: Store, dimension: int):
-        from usearch.index import Index
-
         self.store = store
         self.path = Path(str(store.path) + ".usearch")
         self.dimension = dimension
-        self._index = Index(ndim=dimension, metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
+        self._index = _empty_index(dimension)
         rowids, vectors = store.document_vectors()
         fresh = False
         if self.path.is_file():
@@ -37,7 +41,7 @@ class DocumentIndex:
         if not fresh:
             if self.path.is_file():
                 logging.getLogger("divergence").info("rebuilding the stale index %s", self.path)
-            self._index = Index(ndim=dimension, metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
+            self._index = _empty_index(dimension)
             if len(rowids):
                 self._index.add(rowids, vectors.astype(np.float32))
             self.save()
