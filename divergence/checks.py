@@ -139,8 +139,12 @@ def _scale(word: str) -> float | None:
     return _SCALES.get(word.lower())
 
 
-def quantities(text: str) -> list[Quantity]:
-    """Numbers with their unit (the next word) and comparator ("more than")."""
+@lru_cache(maxsize=8192)
+def quantities(text: str) -> tuple[Quantity, ...]:
+    """Numbers with their unit (the next word) and comparator ("more than").
+
+    Cached: a piece of evidence is read against every claim it is the best match for.
+    """
     tokens = list(_NUMBER.finditer(text))
     dates = [(m.start, m.end) for m in find_dates(text)]
     found = []
@@ -176,7 +180,7 @@ def quantities(text: str) -> list[Quantity]:
         comparator = _COMPARATOR.search(before)
         start = token.start() - (len(comparator.group(0)) if comparator else 0)
         found.append(Quantity(value, unit, comparator.group(1).lower() if comparator else None, text[start:end].strip()))
-    return found
+    return tuple(found)
 
 
 _BASE_UNITS = {"hour": ("minute", 60.0), "day": ("minute", 1440.0), "week": ("minute", 10080.0)}
@@ -286,8 +290,9 @@ def name_runs(text: str) -> list[list[str]]:
     return runs
 
 
-def names(text: str) -> list[tuple[str, int]]:
-    """Capitalised names with their position; the sentence's first word only if it is not a stop word."""
+@lru_cache(maxsize=8192)
+def names(text: str) -> tuple[tuple[str, int], ...]:
+    """Capitalised names with their position; the sentence's first word only if it is not a stop word (cached)."""
     found = []
     for match in _NAME.finditer(text):
         words = [w for w in match.group(1).split() if w.lower().strip("’'") not in _STOP_NAMES and not find_dates(f"1 {w}")]
@@ -295,7 +300,7 @@ def names(text: str) -> list[tuple[str, int]]:
             continue
         # The family name carries identity across languages: "Vladimir Putin" ~ "Poutine".
         found.append((words[-1], match.start()))
-    return found
+    return tuple(found)
 
 
 @lru_cache(maxsize=65536)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,12 +58,19 @@ def score_event(report: Report, gold: dict, result: Agreement) -> None:
                     result.chrome_claims.append(f"{claim.id}: {chrome}")
 
 
+def claim_golds(fixtures: Path) -> Iterator[dict]:
+    """The claim-level gold files of the fixtures (events.json, the clustering gold, has no "event")."""
+    for gold_path in sorted((Path(fixtures) / "gold").glob("*.json")):
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        if "event" in gold:
+            yield gold
+
+
 def fixture_agreement(fixtures: Path, settings: Settings | None = None, events: set[str] | None = None,
                       result: Agreement | None = None) -> Agreement:
     result = result or Agreement()
-    for gold_path in sorted((Path(fixtures) / "gold").glob("*.json")):
-        gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        if "event" not in gold or (events is not None and gold["event"] not in events):  # events.json: the clustering gold
+    for gold in claim_golds(fixtures):
+        if events is not None and gold["event"] not in events:
             continue
         report = compare([Path(fixtures) / "events" / gold["event"]], settings)
         score_event(report, gold, result)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import random
 import sys
 from collections import Counter
@@ -24,6 +23,7 @@ import numpy as np
 
 from divergence.config import Settings, default_models_dir, load_settings, project_root
 from divergence.encoder import get_encoder
+from divergence.evaluation import claim_golds
 from divergence.features import FEATURES, DocumentFacts, observe
 from divergence.judge import CLASSES, ClaimJudge, LogisticModel
 from divergence.load import document_from_record, load_documents
@@ -129,10 +129,7 @@ def development_table(examples: Sequence[PairExample], settings: Settings, table
 def fixture_table(fixtures: Path, settings: Settings, table: Table) -> None:
     """The fixtures' gold statuses (claim, other document) → status."""
     encoder = get_encoder(settings)
-    for gold_path in sorted((fixtures / "gold").glob("*.json")):
-        gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        if "event" not in gold:
-            continue
+    for gold in claim_golds(fixtures):
         loaded, problems = load_documents([fixtures / "events" / gold["event"]])
         prepared = [prepare(d, settings) for d in loaded]
         documents = [d for d, _ in prepared]

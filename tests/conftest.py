@@ -26,14 +26,10 @@ def encoder(settings):
 @pytest.fixture(scope="session")
 def fixture_reports(settings):
     """One compare report per fixture event, computed once."""
-    import json
-
     from divergence import compare
+    from divergence.evaluation import claim_golds
 
     reports = {}
-    for gold_path in sorted((FIXTURES / "gold").glob("*.json")):
-        gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        if "event" not in gold:  # events.json: the clustering gold
-            continue
+    for gold in claim_golds(FIXTURES):
         reports[gold["event"]] = (gold, compare([FIXTURES / "events" / gold["event"]], settings))
     return reports
