@@ -326,18 +326,23 @@ class Store:
         row = self.db.execute("SELECT event FROM event_documents WHERE document = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def events(self) -> list[EventRow]:
+    def _event_rows(self, where: str = "", params: tuple = ()) -> list[EventRow]:
         rows = self.db.execute(
             "SELECT e.id, e.label, e.created_at, group_concat(d.document, '\n') FROM events e "
-            "JOIN event_documents d ON d.event = e.id GROUP BY e.id ORDER BY e.id"
+            f"JOIN event_documents d ON d.event = e.id {where} GROUP BY e.id ORDER BY e.id",
+            params,
         ).fetchall()
         return [EventRow(r[0], r[1], r[3].split("\n"), r[2]) for r in rows]
 
+    def events(self) -> list[EventRow]:
+        return self._event_rows()
+
     def event_row(self, event: str) -> EventRow:
-        found = next((e for e in self.events() if e.id == event), None)
-        if found is None:
+        """One event by id (an indexed lookup, not a scan of every event)."""
+        found = self._event_rows("WHERE e.id = ?", (event,))
+        if not found:
             raise NotInStore(f"no event {event!r}", str(self.path))
-        return found
+        return found[0]
 
     def integrity(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
