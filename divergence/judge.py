@@ -134,6 +134,14 @@ def reason_for(status: Status, observation: Observation, score: float, probabili
     return f"no sentence of the other document says this (best match {score:.2f}, {confidence})"
 
 
+def scored(match: Match | None, settings: Settings) -> bool:
+    """Whether the judge reads this evidence at all; below ``related_threshold`` the claim is simply absent.
+
+    Training (divergence.train_judge) asks the same question, so the model is fitted on exactly the pairs it decides.
+    """
+    return match is not None and match.score >= settings.related_threshold
+
+
 def judge(
     claim: Claim,
     match: Match | None,
@@ -146,7 +154,7 @@ def judge(
         return Judgement(status=Status.absent, score=0.0, reason="the other document has no claims"), None
     score = round(match.score, 4)
     evidence = _evidence(match)
-    if match.score < settings.related_threshold:
+    if not scored(match, settings):
         reason = f"no sentence of the other document says this (best match {score:.2f} < {settings.related_threshold:.2f})"
         return Judgement(status=Status.absent, score=score, evidence=evidence, reason=reason), None
     observation = observe(claim, match, facts, claim.language, settings)

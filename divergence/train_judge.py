@@ -25,7 +25,7 @@ from divergence.config import Settings, default_models_dir, load_settings, proje
 from divergence.encoder import get_encoder
 from divergence.evaluation import claim_golds
 from divergence.features import FEATURES, DocumentFacts, observe
-from divergence.judge import CLASSES, ClaimJudge, LogisticModel
+from divergence.judge import CLASSES, ClaimJudge, LogisticModel, scored
 from divergence.load import document_from_record, load_documents
 from divergence.model import Claim, Document, Status
 from divergence.pairsets import PairExample, claim_labels, development_pairs
@@ -99,7 +99,7 @@ class PairReader:
         for aligned in align_documents([document, reference], {document.id: claims, reference.id: reference_claims},
                                        self.settings, self.encoder, directions={(document.id, reference.id)}):
             match = aligned.match
-            keep = match is not None and match.score >= self.settings.related_threshold
+            keep = scored(match, self.settings)
             out.append((aligned.claim, observe(aligned.claim, match, facts, aligned.claim.language, self.settings) if keep else None))
         return out
 
@@ -142,7 +142,7 @@ def fixture_table(fixtures: Path, settings: Settings, table: Table) -> None:
         facts = {d.id: DocumentFacts.of(claims[d.id], d.language) for d in documents}
         for aligned in align_documents(documents, claims, settings, encoder):
             match = aligned.match
-            if match is None or match.score < settings.related_threshold:
+            if not scored(match, settings):
                 continue
             for (doc_id, snippet, other_id), status in wanted.items():
                 if doc_id == aligned.document.id and other_id == aligned.other.id and snippet in aligned.claim.text:
