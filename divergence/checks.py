@@ -341,15 +341,8 @@ def actor_conflicts(claim: str, evidence: str) -> list[Conflict]:
     return []
 
 
-def missing_names(claim: str, evidence: str) -> list[str]:
-    theirs = [n for n, _ in names(evidence)]
-    return [n for n, _ in names(claim)[1:] if not any(same_name(n, t) for t in theirs)]
-
-
-def missing_quantities(claim: str, evidence: str) -> list[str]:
-    theirs = quantities(evidence)
-    # "two leaders", "the two countries": small counts are framing, not information.
-    return [q.text for q in quantities(claim) if q.value > 2 and not any(t.value == q.value for t in theirs)]
+# Conflicts of fact, believed on any alignment; negation and polarity are only believed on close ones.
+FACTUAL_CONFLICTS = frozenset({"number", "date", "actor"})
 
 
 def find_conflicts(claim: str, evidence: str, strict: bool) -> list[Conflict]:

@@ -17,16 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from divergence.align import Match
-from divergence.checks import (
-    actor_conflicts,
-    date_conflicts,
-    names,
-    negation_conflicts,
-    number_conflicts,
-    polarity_conflicts,
-    quantities,
-    same_name,
-)
+from divergence.checks import FACTUAL_CONFLICTS, find_conflicts, names, quantities, same_name
 from divergence.config import Settings
 from divergence.model import Claim, Conflict, Status
 from divergence.words import content_words
@@ -145,13 +136,10 @@ def observe(claim: Claim, match: Match, facts: DocumentFacts, claim_language: st
     numbers_missing = [q for q in claim_quantities if q.value not in evidence_values]
     numbers_missing_document = [q for q in numbers_missing if q.value not in facts.numbers]
 
-    numbers = number_conflicts(claim.text, evidence)
-    dates = date_conflicts(claim.text, evidence)
-    actors = actor_conflicts(claim.text, evidence)
-    polarity = polarity_conflicts(claim.text, evidence)
-    negation = [] if polarity else negation_conflicts(claim.text, evidence)
-    conflicts = numbers + dates + actors + polarity + negation
-    rule = rule_opinion(match, numbers + dates + actors, polarity + negation, bool(numbers_missing), settings)
+    conflicts = find_conflicts(claim.text, evidence, strict=True)
+    kinds = {c.kind for c in conflicts}
+    factual = [c for c in conflicts if c.kind in FACTUAL_CONFLICTS]
+    rule = rule_opinion(match, factual, [c for c in conflicts if c.kind not in FACTUAL_CONFLICTS], bool(numbers_missing), settings)
     hedge = bool(_HEDGE.search(claim.text)) != bool(_HEDGE.search(evidence))
 
     claim_words = max(1, len(claim.text.split()))
@@ -171,11 +159,11 @@ def observe(claim: Claim, match: Match, facts: DocumentFacts, claim_language: st
         "names_missing_document": min(3, len(names_missing_document)),
         "numbers_missing": min(3, len(numbers_missing)),
         "numbers_missing_document": min(3, len(numbers_missing_document)),
-        "number_conflict": float(bool(numbers)),
-        "date_conflict": float(bool(dates)),
-        "negation_mismatch": float(bool(negation)),
-        "polarity_conflict": float(bool(polarity)),
-        "actor_conflict": float(bool(actors)),
+        "number_conflict": float("number" in kinds),
+        "date_conflict": float("date" in kinds),
+        "negation_mismatch": float("negation" in kinds),
+        "polarity_conflict": float(bool(kinds & {"modality", "antonym"})),
+        "actor_conflict": float("actor" in kinds),
         "hedge_mismatch": float(hedge),
         "length_ratio": math.log(claim_words / evidence_word_count),
         "claim_length": math.log(claim_words),
