@@ -35,16 +35,16 @@ test: model
 	$(PY) -m pytest
 
 bench: model
-	$(PY) -m divergence.bench
+	$(PY) -m dev.bench
 
 # Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL,
 # and the claim judge (models/judge.json) on the fixtures and the training halves of the development sets.
 train: model
-	$(PY) -m divergence.calibrate --data $(EVAL_DATA)
-	$(PY) -m divergence.train_judge --data $(EVAL_DATA)
+	$(PY) -m dev.train_same_event --data $(EVAL_DATA)
+	$(PY) -m dev.train_judge --data $(EVAL_DATA)
 
 eval: model
-	$(PY) -m divergence.evaluate --data $(EVAL_DATA)
+	$(PY) -m dev.evaluate --data $(EVAL_DATA)
 
 lint: install
 	$(VENV)/bin/ruff check divergence tests fixtures

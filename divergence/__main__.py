@@ -1,3 +1,3 @@
-from divergence.cli import main
+from divergence.interfaces.cli import main
 
 main()

@@ -60,7 +60,7 @@ class Settings(BaseModel):
     language_seed: int = Field(0, description="Seed for langdetect, which is otherwise random.")
 
     # --- alignment and judgement -------------------------------------------
-    # Scores below are on the corrected scale (see divergence.align): a
+    # Scores below are on the corrected scale (see divergence.judge.align): a
     # translation of the claim lands near 1, an unrelated sentence near 0.
     supported_threshold: float = Field(0.60, description="Corrected similarity from which evidence supports a claim outright.")
     partial_threshold: float = Field(0.45, description="Corrected similarity from which evidence covers a claim partly.")
@@ -78,7 +78,7 @@ class Settings(BaseModel):
         0.9, description="NLI probability from which the cross-encoder's opinion overrides the judge (contradiction or entailment)."
     )
 
-    # --- event clustering (see divergence.cluster) ----------------------------
+    # --- event clustering (see divergence.events.cluster) ----------------------------
     same_event_model: Path | None = Field(
         None, description="Fitted same-event model (JSON); default models/same-event.json, rebuilt by `make train`."
     )

@@ -1,4 +1,9 @@
-"""Errors with stable codes, so tools can match on them and people can search them."""
+"""Every error and warning code, in one place, so tools can match on them and people can search them.
+
+Errors (``E``) are raised as :class:`DivergenceError` subclasses or reported
+as a set-aside :class:`~divergence.datamodel.Problem`; warnings (``W``) are
+problems with ``set_aside=False``: the document was still used.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +61,44 @@ class ModelError(DivergenceError):
 
 class ConfigError(DivergenceError):
     code = "E400"
+
+
+class StoreError(DivergenceError):
+    code = "E500"
+
+
+class NotInStore(StoreError):
+    """An event or document id the store does not hold (HTTP 404)."""
+
+    code = "E501"
+
+
+# Codes reported as problems rather than raised.
+NO_CLAIMS = "E106"
+UNDATED = "W201"
+UNKNOWN_SCRIPT = "W202"
+FITTED_SETTINGS_DIFFER = "W301"
+REQUEST_TOO_LARGE = "E413"
+INVALID_REQUEST = "E422"
+
+CODES = {
+    "E000": "unexpected error",
+    "E100": "a document could not be read or is not usable",
+    "E101": "empty document",
+    "E102": "binary document",
+    "E103": "unsupported file type",
+    "E104": "malformed record (JSON/JSONL)",
+    "E105": "path not found",
+    NO_CLAIMS: "no claims left after cleaning",
+    "E200": "not enough usable documents",
+    UNDATED: "no event date found; grouped on content and names only",
+    UNKNOWN_SCRIPT: "mostly in a script the encoder may not cover",
+    "E300": "the encoder or a fitted model could not be loaded",
+    FITTED_SETTINGS_DIFFER: "a fitted model runs with another encoder or other settings than it was fitted with",
+    "E400": "invalid setting",
+    REQUEST_TOO_LARGE: "HTTP request body too large",
+    INVALID_REQUEST: "HTTP request invalid",
+    "E500": "corpus store error",
+    "E501": "not in the store",
+}
+"""Code → what it means (README and ``divergence --help`` list the same)."""

@@ -17,17 +17,22 @@ def settings():
 
 
 @pytest.fixture(scope="session")
-def encoder(settings):
-    from divergence.encoder import get_encoder
+def runtime(settings):
+    from divergence.runtime import runtime_for
 
-    return get_encoder(settings)
+    return runtime_for(settings)
+
+
+@pytest.fixture(scope="session")
+def encoder(runtime):
+    return runtime.encoder
 
 
 @pytest.fixture(scope="session")
 def fixture_reports(settings):
     """One compare report per fixture event, computed once."""
+    from dev.fixture_agreement import claim_golds
     from divergence import compare
-    from divergence.evaluation import claim_golds
 
     reports = {}
     for gold in claim_golds(FIXTURES):

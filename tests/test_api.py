@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from divergence.store import Store
+from divergence.store.sqlite import Store
 from tests.conftest import FIXTURES, ROOT
 
 

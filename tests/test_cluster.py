@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from divergence.cluster import EventClusterer
-from divergence.cluster_metrics import bcubed, pairwise
-from divergence.profile import Profile
-from divergence.similarity import SameEventModel, days_apart
+from dev.cluster_metrics import bcubed, pairwise
+from divergence.events.cluster import EventClusterer
+from divergence.events.profile import Profile
+from divergence.events.same_event import SameEventModel, days_apart
 from tests.conftest import FIXTURES, SEEDS
 from tests.test_compare import run_cli
 

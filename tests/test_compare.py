@@ -5,11 +5,11 @@ import sys
 import jsonschema
 import pytest
 
+from dev.fixture_agreement import Agreement, score_event
 from divergence import compare
+from divergence.datamodel import Report
 from divergence.errors import NotEnoughDocuments
-from divergence.evaluation import Agreement, score_event
-from divergence.model import Report
-from divergence.render import json_schema, schema_path, to_json, to_markdown
+from divergence.report.render import json_schema, schema_path, to_json, to_markdown
 from tests.conftest import FIXTURES, ROOT
 
 # Floors measured on the fixtures; they only move up (see README, "Quality").
@@ -58,7 +58,7 @@ def test_compare_names_a_republished_copy_and_compares_it_once(fixture_reports):
 
 def test_report_json_validates_against_shipped_schema(fixture_reports):
     shipped = json.loads(schema_path().read_text(encoding="utf-8"))
-    assert shipped == json_schema(), "regenerate divergence/schema/report.schema.json"
+    assert shipped == json_schema(), "regenerate divergence/report/schema/report.schema.json"
     for _, report in fixture_reports.values():
         data = json.loads(to_json(report))
         jsonschema.validate(data, shipped)
@@ -113,7 +113,7 @@ def test_cli_one_document_is_a_one_line_error():
 def test_html_page_shows_every_claim_and_escapes_text(fixture_reports):
     from markupsafe import escape
 
-    from divergence.render import to_html
+    from divergence.report.render import to_html
 
     for _, report in fixture_reports.values():
         page = to_html(report)

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from divergence.clean import clean
-from divergence.load import load_documents
-from divergence.metadata import describe
-from divergence.segment import segment
+from divergence.ingest.clean import clean
+from divergence.ingest.load import load_documents
+from divergence.ingest.metadata import describe
+from divergence.ingest.segment import segment
 
 SENTENCES = [
     "The two presidents spoke by telephone on Tuesday about gas transit.",

@@ -7,12 +7,12 @@ import sys
 import numpy as np
 import pytest
 
+from dev.fixture_agreement import find_claim
 from divergence import compare
 from divergence.config import judge_model_path
+from divergence.datamodel import Status
 from divergence.errors import ModelError
-from divergence.evaluation import find_claim
-from divergence.judge import CLASSES, ClaimJudge, load_judge
-from divergence.model import Status
+from divergence.judge.classifier import CLASSES, ClaimJudge
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -83,7 +83,7 @@ def test_same_speaker_in_two_languages_is_no_divergence(settings):
 
 
 def test_shipped_judge_round_trips(tmp_path, settings):
-    judge = load_judge(str(judge_model_path(settings)))
+    judge = ClaimJudge.load(judge_model_path(settings))
     copy = tmp_path / "judge.json"
     judge.save(copy)
     again = ClaimJudge.load(copy)
@@ -102,7 +102,7 @@ def test_judge_file_with_other_features_is_a_clear_error(tmp_path, settings):
 
 
 def test_training_on_the_fixtures_reproduces_their_labels(settings):
-    from divergence.train_judge import Table, fit, fixture_table
+    from dev.train_judge import Table, fit, fixture_table
 
     table = Table([], [], [], [], [])
     fixture_table(FIXTURES, settings, table)

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from divergence.load import load_documents
+from divergence.ingest.load import load_documents
 
 
 def codes(problems):

@@ -11,9 +11,9 @@ import textwrap
 import pytest
 
 from divergence import score
-from divergence.corpus import Corpus
-from divergence.model import ScoreReport, Status
-from divergence.store import MIGRATIONS, SCHEMA_VERSION, Store
+from divergence.datamodel import ScoreReport, Status
+from divergence.store.corpus import Corpus
+from divergence.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store
 from tests.conftest import FIXTURES, ROOT
 
 INCOMING = FIXTURES / "incoming" / "baltic_daily.txt"
@@ -155,7 +155,7 @@ def test_newer_schema_is_refused_clearly(tmp_path, settings):
 _CHILD = textwrap.dedent(
     """
     import sys
-    from divergence.corpus import Corpus
+    from divergence.store.corpus import Corpus
     corpus = Corpus(sys.argv[1])
     for i in range(200):
         text = (f"Minister number {i} of Norland met delegation {i} in Tallberg on {1 + i % 27} April. "

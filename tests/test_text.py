@@ -2,11 +2,11 @@ import datetime as dt
 
 import pytest
 
-from divergence.attribution import attribute
-from divergence.checks import find_conflicts, name_key
-from divergence.clean import clean
-from divergence.dates import find_dates
-from divergence.model import Document
+from divergence.datamodel import Document
+from divergence.ingest.attribution import attribute
+from divergence.ingest.clean import clean
+from divergence.ingest.dates import find_dates
+from divergence.judge.checks import find_conflicts, name_key
 from tests.conftest import SEEDS
 
 
@@ -77,7 +77,7 @@ def test_compatible_statements_do_not_conflict(claim, evidence):
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="seed articles not present")
 def test_seed_chrome_is_removed():
-    from divergence.load import load_documents
+    from divergence.ingest.load import load_documents
 
     docs, _ = load_documents(sorted(SEEDS.glob("*.txt")))
     body = "\n".join(clean(d).span_text(s) for d in docs for s in clean(d).body)

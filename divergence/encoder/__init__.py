@@ -1,5 +1,5 @@
 """Sentence encoder: the built-in multilingual e5, or any sentence-transformers model."""
 
-from divergence.encoder.embed import Encoder, get_encoder, resolve_model
+from divergence.encoder.embed import Encoder, encoder_key, resolve_model
 
-__all__ = ["Encoder", "get_encoder", "resolve_model"]
+__all__ = ["Encoder", "encoder_key", "resolve_model"]

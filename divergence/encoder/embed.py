@@ -1,4 +1,4 @@
-"""Load a sentence encoder once per process and embed texts through the cache."""
+"""A sentence-transformers encoder and its on-disk embedding cache."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ from divergence.errors import ModelError
 
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_NAME = "multilingual-e5-small"
-
-_loaded: dict[tuple[str, str | None], Encoder] = {}
-_lock = threading.Lock()
-
 
 def resolve_model(settings: Settings, build: bool = True) -> str:
     """The path or id handed to SentenceTransformer for ``settings.model``."""
@@ -111,13 +107,11 @@ class Encoder:
         return np.stack([found[key] for key in keys])
 
 
-def get_encoder(settings: Settings) -> Encoder:
-    """The process-wide encoder for these settings (loaded once)."""
-    key = (settings.model, settings.device, str(settings.cache_dir), settings.query_prefix, settings.embedding_cache)
-    with _lock:
-        if key not in _loaded:
-            _loaded[key] = Encoder(settings)
-        return _loaded[key]
+def encoder_key(settings: Settings) -> tuple:
+    """What identifies a loaded encoder: the settings it reads and its files' fingerprint."""
+    path = resolve_model(settings, build=False)
+    return (settings.model, settings.device, str(settings.cache_dir), settings.query_prefix, settings.embedding_cache,
+            settings.batch_size, _fingerprint(path))
 
 
-__all__ = ["DEFAULT_MODEL", "Encoder", "get_encoder", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "Encoder", "encoder_key", "resolve_model"]

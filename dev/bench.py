@@ -1,0 +1,271 @@
+"""`make bench`: speed as ratios against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from divergence.config import load_settings, project_root
+
+
+def _sentences(n: int) -> list[str]:
+    root = project_root() or Path.cwd()
+    from divergence.ingest.load import load_documents
+    from divergence.ingest.prepare import prepare
+
+    settings = load_settings()
+    docs, _ = load_documents([root / "fixtures" / "events"])
+    pool = [c.text for d in docs for c in prepare(d, settings)[1]]
+    # Distinct texts so the cache cannot help either side.
+    return [f"{pool[i % len(pool)]} ({i})" for i in range(n)]
+
+
+def bench_encoder(n: int) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from divergence.encoder.embed import Encoder, resolve_model
+
+    settings = load_settings(embedding_cache=False)
+    texts = _sentences(n)
+    plain = SentenceTransformer(resolve_model(settings), device=settings.device)
+    plain.encode(texts[:32], prompt="query: ", batch_size=32)
+    start = time.perf_counter()
+    plain.encode(texts, prompt="query: ", batch_size=32, normalize_embeddings=True)
+    baseline = time.perf_counter() - start
+    ours = Encoder(settings)
+    ours.encode_uncached(texts[:32])
+    start = time.perf_counter()
+    ours.encode_uncached(texts)
+    measured = time.perf_counter() - start
+    print(f"encoder      {n} sentences: plain sentence-transformers {n / baseline:7.1f}/s, divergence {n / measured:7.1f}/s, ratio {baseline / measured:.2f}x")
+
+
+def bench_compare(seeds: Path) -> None:
+    from divergence.pipeline import compare
+
+    paths = sorted(seeds.glob("*.txt"))
+    if len(paths) < 2:
+        print(f"compare      skipped: no seed articles in {seeds}")
+        return
+    cache = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    try:
+        settings = load_settings(cache_dir=cache)
+        start = time.perf_counter()
+        compare(paths, settings)
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        compare(paths, settings)
+        warm = time.perf_counter() - start
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    print(f"compare      {len(paths)} seed articles: cold cache {cold:.2f}s, warm cache {warm:.2f}s, ratio {cold / warm:.1f}x")
+
+
+def synthetic_profiles(n: int, seed: int = 0, per_day: int = 100, dim: int = 384):
+    """A newsroom-like corpus: ~100 documents a day, events of 1-5 documents on 30 recurring topics, 1% undated.
+
+    Documents of one topic are similar (as the same two presidents' calls
+    are), documents of one event more so; each event has its own people.
+    """
+    import numpy as np
+
+    from divergence.events.profile import Profile
+
+    rng = np.random.default_rng(seed)
+    topics = rng.normal(size=(30, dim)).astype(np.float32)
+    profiles, truth = [], []
+    start = 738000
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    people = ["".join(rng.choice(letters, size=7)) for _ in range(2000)]
+    while len(profiles) < n:
+        size = int(rng.integers(1, 6))
+        topic = topics[rng.integers(len(topics))]
+        event = rng.normal(size=dim).astype(np.float32)
+        claims = rng.normal(size=(8, dim)).astype(np.float32)
+        day = start + len(profiles) // per_day
+        names = frozenset(rng.choice(people, size=2, replace=False))
+        event_id = len(set(truth))
+        for _ in range(size):
+            vector = 1.2 * topic + event + 0.6 * rng.normal(size=dim).astype(np.float32)
+            own = claims[rng.choice(8, size=6, replace=False)] + 0.5 * rng.normal(size=(6, dim)).astype(np.float32)
+            own /= np.linalg.norm(own, axis=1, keepdims=True)
+            undated = rng.random() < 0.01
+            profiles.append(Profile(
+                id=f"d{len(profiles)}", vector=vector / np.linalg.norm(vector), claim_vectors=own,
+                day=None if undated else day + int(rng.integers(0, 2)), names=names, participants=names,
+                content_hash=f"h{len(profiles)}",
+            ))
+            truth.append(event_id)
+            if len(profiles) == n:
+                break
+    return profiles, truth
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. ru_maxrss would carry the parent's peak across exec; VmHWM does not."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cluster_child(n: int, queue) -> None:
+    from dev.cluster_metrics import bcubed
+    from divergence.events.cluster import EventClusterer
+    from divergence.runtime import Runtime
+
+    settings = load_settings()
+    profiles, truth = synthetic_profiles(n)
+    clusterer = EventClusterer.from_settings(settings, Runtime(settings).same_event)
+    start = time.perf_counter()
+    clusterer.fit(profiles)
+    elapsed = time.perf_counter() - start
+    peak_mb = _peak_rss_mb()
+    queue.put((elapsed, peak_mb, clusterer.candidate_pairs_, bcubed(clusterer.labels_.tolist(), truth).f1))
+
+
+def bench_cluster(sizes: list[int]) -> None:
+    """Cluster synthetic corpora in fresh processes: time, peak memory, and growth against quadratic."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    previous = None
+    for n in sizes:
+        queue = context.Queue()
+        child = context.Process(target=_cluster_child, args=(n, queue))
+        child.start()
+        elapsed, peak_mb, pairs, f1 = queue.get()
+        child.join()
+        growth = ""
+        if previous is not None:
+            factor = n / previous[0]
+            growth = f"; time x{elapsed / previous[1]:.1f} for x{factor:.0f} documents (quadratic would be x{factor * factor:.0f})"
+        print(f"cluster      {n:>7,} synthetic documents: {elapsed:7.2f}s, peak memory {peak_mb:6.0f} MB, "
+              f"{pairs:,} candidate pairs ({pairs / n:.1f}/doc), BCubed F1 {f1:.3f}{growth}")
+        previous = (n, elapsed)
+
+
+def _article(run: int) -> str:
+    """A 30-sentence report of the Keller–Varga call; ``run`` changes its numbers so no embedding is cached."""
+    lines = [
+        "President Anton Keller of Norland and President Elena Varga of Ostravia spoke by telephone on Tuesday.",
+        f"The call lasted {40 + run % 7} minutes, the presidential office said.",
+        "The two leaders discussed the extension of the gas transit agreement.",
+        "Varga invited Keller to visit Ostrava City in the autumn.",
+        "Both presidents agreed to resume the stalled talks on fishing quotas.",
+        "Keller raised the case of two Norland journalists detained in Ostravia.",
+        "The leaders also agreed to meet at the Baltic summit in June.",
+    ]
+    topics = ["the gas transit agreement", "the fishing quotas", "the detained journalists", "the Baltic summit", "the autumn visit"]
+    lines += [f"Keller and Varga also discussed {topics[i % len(topics)]} in point {run * 100 + i} of the call, officials said."
+              for i in range(23)]
+    return "\n".join(lines)
+
+
+def _store_child(n: int, queue) -> None:
+    import numpy as np
+
+    from divergence.datamodel import Claim, Document
+    from divergence.events.profile import Profile
+    from divergence.store.corpus import Corpus
+    from divergence.store.sqlite import Store
+
+    root = project_root() or Path.cwd()
+    settings = load_settings()
+    folder = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    path = folder / "bench.db"
+    try:
+        with Corpus(path, settings) as corpus:
+            corpus.ingest([root / "fixtures" / "events"])
+        profiles, _ = synthetic_profiles(n)
+        store = Store(path, settings.model)
+        db = store.db
+        db.execute("BEGIN")
+        model_id = store._model_id(profiles[0].vector.shape[0])
+        for i, profile in enumerate(profiles):
+            document = Document(id=profile.id, text=f"synthetic document {i}")
+            db.execute("INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, '', ?, ?, ?)",
+                       (profile.id, profile.content_hash, document.model_dump_json(), profile.day, profile.vector.astype(np.float16).tobytes()))
+            for j, vector in enumerate(profile.claim_vectors[:2]):
+                claim = Claim(id=f"{profile.id}#{j + 1}", document=profile.id, text=f"synthetic claim {i} {j}", start=0, end=1)
+                db.execute("INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)", (claim.id, profile.id, j, claim.model_dump_json()))
+                db.execute("INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)", (claim.id, model_id, vector.astype(np.float16).tobytes()))
+            db.execute("INSERT INTO events(id, created_at, label) VALUES (?, '', NULL)", (f"syn-{i}",))
+            db.execute("INSERT INTO event_documents(document, event) VALUES (?, ?)", (profile.id, f"syn-{i}"))
+        db.execute("COMMIT")
+        store.close()
+        start = time.perf_counter()
+        corpus = Corpus(path, settings)  # the index is stale: rebuilt here
+        build = time.perf_counter() - start
+        rng = np.random.default_rng(1)
+        latencies = []
+        for index in rng.choice(len(profiles), size=300, replace=False):
+            probe = profiles[int(index)]
+            vector = probe.vector + 0.3 * rng.normal(size=probe.vector.shape).astype(np.float32)
+            query = Profile(id="probe", vector=vector / np.linalg.norm(vector), day=probe.day)
+            start = time.perf_counter()
+            corpus.candidates(query)
+            latencies.append(time.perf_counter() - start)
+        exact = []
+        for index in rng.choice(len(profiles), size=50, replace=False):
+            start = time.perf_counter()
+            corpus.index.search(profiles[int(index)].vector, settings.candidate_neighbours * 2, exact=True)
+            exact.append(time.perf_counter() - start)
+        # A new article each run (numbers no cache has seen); the stored sources' evidence is cached, as in service.
+        nonce = int(time.time() * 1000) % 1_000_000
+        timings = []
+        for run in range(6):
+            start = time.perf_counter()
+            report = corpus.score(("incoming", _article(nonce + 100 * run)), add=False)
+            timings.append(time.perf_counter() - start)
+        corpus.close()
+        queue.put((build, float(np.percentile(latencies, 50)), float(np.percentile(latencies, 95)), float(np.median(exact)),
+                   timings[0], float(np.median(timings[1:])), len(report.sources)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_store(sizes: list[int]) -> None:
+    """Candidate retrieval (ANN + time block) and full `score` latency on stores of synthetic documents."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for n in sizes:
+        queue = context.Queue()
+        child = context.Process(target=_store_child, args=(n, queue))
+        child.start()
+        build, p50, p95, exact, cold, warm, sources = queue.get()
+        child.join()
+        print(f"store        {n:>7,} documents: index build {build:6.1f}s; retrieval p50 {p50 * 1000:5.1f} ms, p95 {p95 * 1000:5.1f} ms "
+              f"(exact fallback {exact * 1000:5.1f} ms); score of a new 30-sentence article: first {cold:4.2f}s, "
+              f"warm p50 {warm:4.2f}s ({sources} sources)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sentences", type=int, default=1000)
+    parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
+    parser.add_argument("--cluster-sizes", default="1000,10000,100000")
+    parser.add_argument("--store-sizes", default="1000,10000,100000")
+    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "store"], default=None)
+    args = parser.parse_args()
+    if args.only in (None, "encoder"):
+        bench_encoder(args.sentences)
+    if args.only in (None, "compare"):
+        bench_compare(args.seeds)
+    if args.only in (None, "cluster"):
+        bench_cluster([int(size) for size in args.cluster_sizes.split(",")])
+    if args.only in (None, "store"):
+        bench_store([int(size) for size in args.store_sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()

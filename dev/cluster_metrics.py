@@ -1,0 +1,37 @@
+"""BCubed and pairwise precision/recall/F1 of a clustering against true events."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def bcubed(predicted: list, truth: list) -> Scores:
+    """Per item: the share of its predicted cluster that shares its true event, and vice versa (Amigó et al. 2009)."""
+    pairs = Counter(zip(predicted, truth, strict=False))
+    in_predicted, in_truth = Counter(predicted), Counter(truth)
+    precision = sum(count * count / in_predicted[p] for (p, _), count in pairs.items()) / len(predicted)
+    recall = sum(count * count / in_truth[t] for (_, t), count in pairs.items()) / len(truth)
+    return Scores(precision, recall)
+
+
+def pairwise(predicted: list, truth: list) -> Scores:
+    together = same = both = 0
+    for i, j in itertools.combinations(range(len(truth)), 2):
+        p, t = predicted[i] == predicted[j], truth[i] == truth[j]
+        together += p
+        same += t
+        both += p and t
+    return Scores(both / together if together else 1.0, both / same if same else 1.0)

@@ -1,0 +1,137 @@
+"""`make eval`: quality figures, checked against floors that only move up.
+
+Reads the fixtures (always) and the development sets under ``--data``
+(default ../shared/eval) when they are present; skips them cleanly when not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dev.fixture_agreement import fixture_agreement
+from dev.judge_figures import judge_figures
+from dev.pairsets import development_pairs
+from divergence.config import load_settings, project_root
+
+FLOORS_FILE = "eval_floors.json"
+DEFAULT_LIMIT = 100
+
+
+def fixture_agreement_held_out(fixtures: Path, data: Path | None):
+    """Fixture agreement out of sample: each event judged by a judge fitted on everything but that event's labels."""
+    import tempfile
+
+    from dev.fixture_agreement import Agreement
+    from dev.train_judge import build_table, fit, without_group
+
+    settings = load_settings()
+    table = build_table(data, settings)
+    result = Agreement()
+    with tempfile.TemporaryDirectory() as folder:
+        for group in sorted({g for g in table.groups if g.startswith("fixtures:")}):
+            path = Path(folder) / f"{group[9:]}.json"
+            fit(without_group(table, group)).save(path)
+            fixture_agreement(fixtures, settings.model_copy(update={"judge_model": path}), {group[9:]}, result)
+    return result
+
+
+def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
+    """BCubed and pairwise F1 on every labelled set, with the shipped model and with one fitted without that set."""
+    from dev.cluster_metrics import bcubed, pairwise
+    from dev.train_same_event import fit, labelled_sets, pair_table
+    from divergence.events.cluster import EventClusterer
+    from divergence.events.linkage import group_indices
+    from divergence.runtime import Runtime
+
+    settings = load_settings()
+    shipped = Runtime(settings).same_event
+    tables = [pair_table(labelled, settings) for labelled in labelled_sets(data)]
+    for table in tables:
+        others = [t for t in tables if t is not table]
+        held_out = fit(others) if others else None
+        for tag, model in (("", shipped), ("held-out", held_out)):
+            if model is None:
+                continue
+            labels = EventClusterer.from_settings(settings, model).fit(table.profiles).labels_.tolist()
+            b, p = bcubed(labels, table.truth), pairwise(labels, table.truth)
+            exact = sorted(group_indices(labels)) == sorted(group_indices(table.truth))
+            name = f"{table.name}{'_' + tag.replace('-', '_') if tag else ''}"
+            print(f"clusters     {table.name:9s} {tag or 'shipped':8s} {len(table.profiles):4d} docs {len(set(table.truth)):3d} events: "
+                  f"BCubed P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}; pairwise F1 {p.f1:.3f}; exact {exact}")
+            figures[f"cluster_bcubed_f1_{name}"] = round(b.f1, 4)
+
+
+def semeval_correlation(folder: Path, limit: int) -> tuple[float, int] | None:
+    """Spearman correlation of the same-event probability with the human Overall rating (1 similar … 4 dissimilar)."""
+    from scipy.stats import spearmanr
+
+    from dev.devsets import LabelledSet, semeval_pairs
+    from dev.train_same_event import profiles_of
+    from divergence.events.same_event import pair_signals
+    from divergence.ingest.load import document_from_record
+    from divergence.runtime import Runtime
+
+    pairs = semeval_pairs(folder, limit)
+    if not pairs:
+        return None
+    settings = load_settings()
+    model = Runtime(settings).same_event
+    documents = [document_from_record({"id": f"{p.pair_id}:{side}", "text": text}, p.pair_id, "semeval")
+                 for p in pairs for side, text in (("1", p.text1), ("2", p.text2)) if text.strip()]
+    profiles, _ = profiles_of(LabelledSet("semeval", documents, {d.id: d.id for d in documents}), settings)
+    by_id = {p.id: p for p in profiles}
+    scores, ratings = [], []
+    for pair in pairs:
+        a, b = by_id.get(f"{pair.pair_id}:1"), by_id.get(f"{pair.pair_id}:2")
+        if a is None or b is None:
+            continue
+        scores.append(model.probability(pair_signals(a, b, settings.supported_threshold)))
+        ratings.append(pair.overall)
+    rho = spearmanr(scores, ratings).statistic
+    return float(-rho), len(scores)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="Test pairs read from each development set (SummEdits: per domain).")
+    args = parser.parse_args()
+    root = project_root() or Path.cwd()
+    floors = json.loads((root / FLOORS_FILE).read_text(encoding="utf-8")) if (root / FLOORS_FILE).is_file() else {}
+    figures: dict[str, float] = {}
+
+    agreement = fixture_agreement(root / "fixtures")
+    figures["fixture_agreement"] = round(agreement.rate, 4)
+    print(f"fixtures     agreement with gold {agreement.agreed}/{agreement.total} = {agreement.rate:.3f}; chrome claims: {len(agreement.chrome_claims)}")
+
+    held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None)
+    figures["fixture_agreement_held_out"] = round(held_out.rate, 4)
+    print(f"fixtures     agreement with gold, judge refitted without each event: {held_out.agreed}/{held_out.total} = {held_out.rate:.3f}")
+
+    clustering_figures(args.data if args.data.is_dir() else None, figures)
+    if args.data.is_dir():
+        semeval = semeval_correlation(args.data / "semeval22", 400)
+        if semeval is not None:
+            rho, count = semeval
+            figures["semeval_spearman"] = round(rho, 4)
+            print(f"semeval22    Spearman correlation of same-event probability with human similarity ({count} pairs) = {rho:.3f}")
+        sampled: dict[str, float] = {}
+        judge_figures(development_pairs(args.data), load_settings(), args.limit, sampled)
+        if args.limit == DEFAULT_LIMIT:
+            figures.update(sampled)
+        else:
+            print(f"judgement floors not checked: they were measured with --limit {DEFAULT_LIMIT}")
+    else:
+        print(f"development sets: {args.data} not found, skipped")
+
+    failed = [f"{name} {value:.3f} < floor {floors[name]:.3f}" for name, value in figures.items() if name in floors and value < floors[name] - 0.005]
+    for line in failed:
+        print("BELOW FLOOR:", line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

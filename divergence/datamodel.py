@@ -1,0 +1,209 @@
+"""The typed data that flows between stages: Document → Claim → Alignment → Report.
+
+Claims are views on a document: ``(document, start, end)`` are character
+offsets into ``Document.text``, the text exactly as loaded (for HTML, the
+main text trafilatura extracted), so any tool can point back into it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = "1.2"
+
+
+class Status(StrEnum):
+    supported = "supported"
+    partial = "partial"
+    absent = "absent"
+    contradicted = "contradicted"
+
+
+class DateMention(BaseModel):
+    """A date named in a text, resolved as far as its anchor allows."""
+
+    text: str = Field(description="The words that name the date, as written.")
+    start: int
+    end: int
+    date: dt.date | None = Field(None, description="The resolved day, when a year or an anchor was available.")
+    month: int | None = None
+    day: int | None = None
+    certain: bool = Field(description="False when the year or the anchor of a relative date is unknown.")
+    window_days: int = Field(0, description="The day named may be up to this many days after the event "
+                             "(a weekday resolved only against a year-less timestamp).")
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class Document(BaseModel):
+    id: str
+    text: str = Field(description="The text as loaded; every offset points into it.")
+    content_start: int = Field(0, description="Where the article starts in ``text`` (after front matter).")
+    path: str | None = None
+    source: str | None = Field(None, description="The outlet, from metadata or named in the text.")
+    url: str | None = None
+    title: str | None = None
+    published: dt.date | None = None
+    language: str | None = None
+    event_date: DateMention | None = None
+    body: list[Span] = Field(default_factory=list, description="Spans kept as article text after cleaning.")
+    removed: list[Span] = Field(default_factory=list, description="Spans removed as site chrome.")
+    warnings: list[str] = Field(default_factory=list)
+
+    def span_text(self, span: Span) -> str:
+        return self.text[span.start : span.end]
+
+
+class Claim(BaseModel):
+    id: str
+    document: str
+    text: str
+    start: int
+    end: int
+    language: str | None = None
+    speaker: str | None = Field(None, description="Who says it: a person, an institution, or None for the outlet's own voice.")
+    speaker_kind: Literal["person", "institution", "anonymous", "outlet"] = "outlet"
+    quote: bool = False
+
+
+class Evidence(BaseModel):
+    claims: list[str] = Field(description="Ids of the other document's claims used as evidence.")
+    text: str
+    start: int
+    end: int
+
+
+class Conflict(BaseModel):
+    kind: Literal["number", "date", "negation", "actor", "modality", "antonym", "nli"]
+    claim_span: str
+    evidence_span: str
+
+
+class AttributionDivergence(BaseModel):
+    """The same content, voiced differently: another speaker, or fact in one source and someone's claim in the other."""
+
+    kind: Literal["speaker", "fact_vs_attributed", "attributed_vs_fact"]
+    claim_speaker: str | None = Field(description="Who says it in this document; None for the outlet's own voice.")
+    evidence_speaker: str | None = Field(description="Who says it in the other document; None for the outlet's own voice.")
+    description: str
+
+
+class Judgement(BaseModel):
+    status: Status
+    score: float = Field(description="Corrected similarity of the claim to its best evidence (≈0 unrelated, ≈1 translation).")
+    evidence: Evidence | None = None
+    reason: str
+    conflicts: list[Conflict] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list, description="Parts of the claim the evidence does not cover.")
+    probabilities: dict[str, float] = Field(
+        default_factory=dict, description="The judge's probability of each status (empty when nothing related was found)."
+    )
+    attribution: AttributionDivergence | None = Field(
+        None, description="Set when both sources say it but attribute it differently."
+    )
+    nli: dict[str, float] | None = Field(
+        None, description="Opinion of the optional NLI cross-encoder (entailment / neutral / contradiction), when one is configured."
+    )
+
+
+class ClaimReport(Claim):
+    statuses: dict[str, Judgement] = Field(description="Status of this claim in every other document of the event.")
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    language: str | None
+    source: str | None
+    published: dt.date | None
+    event_date: DateMention | None
+    title: str | None
+    path: str | None = None
+    url: str | None = None
+    claims: int = 0
+    removed_chars: int = Field(0, description="Characters removed as site chrome.")
+    warnings: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, document: Document, claims: int) -> DocumentSummary:
+        return cls(
+            id=document.id,
+            language=document.language,
+            source=document.source,
+            published=document.published,
+            event_date=document.event_date,
+            title=document.title,
+            path=document.path,
+            url=document.url,
+            claims=claims,
+            removed_chars=sum(s.end - s.start for s in document.removed),
+            warnings=document.warnings,
+        )
+
+
+class EventLink(BaseModel):
+    """Why two documents were put in one event."""
+
+    documents: tuple[str, str]
+    probability: float = Field(description="Probability that both report the same event (1.0 for copies).")
+    reason: str
+    signals: dict[str, float | bool | list[str] | None] = Field(default_factory=dict)
+
+
+class Event(BaseModel):
+    id: str
+    documents: list[str]
+    claims: list[ClaimReport] = Field(default_factory=list, description="Empty when the event was only clustered, or has one source.")
+    date: dt.date | None = Field(None, description="Earliest event date of its documents, when a year is known.")
+    date_end: dt.date | None = Field(None, description="Latest event date, when it differs from ``date``.")
+    label: str | None = None
+    kind: str | None = Field(None, description="call, meeting or visit, when the leads say so.")
+    participants: list[str] = Field(default_factory=list, description="People the leads name.")
+    links: list[EventLink] = Field(default_factory=list, description="For each document, its strongest tie to the rest of the event.")
+    duplicates: dict[str, str] = Field(default_factory=dict, description="Copy → the document it republishes; copies are not compared as sources.")
+
+
+class Problem(BaseModel):
+    path: str
+    code: str
+    message: str
+    set_aside: bool = Field(True, description="False for a warning: the document was still used.")
+
+
+class Report(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    generator: str = "divergence"
+    model: str
+    documents: list[DocumentSummary]
+    events: list[Event]
+    problems: list[Problem] = Field(default_factory=list, description="Inputs that were set aside, and why.")
+
+
+class ScoreReport(BaseModel):
+    """`divergence score`: one article against the stored sources of its event."""
+
+    schema_version: str = SCHEMA_VERSION
+    generator: str = "divergence"
+    model: str
+    document: DocumentSummary
+    event_id: str | None = Field(description="The stored event the article belongs to (after --no-add: the one it would join).")
+    new_event: bool = Field(description="True when no stored event matched: the article starts a new one.")
+    assignment_reason: str
+    assignment: EventLink | None = Field(None, description="The article's strongest tie to the event (or to the best candidate).")
+    candidates: dict[str, float] = Field(default_factory=dict, description="Candidate events and their average same-event probability.")
+    copy_of: str | None = Field(None, description="Set when the article copies a stored document.")
+    sources: list[str] = Field(default_factory=list, description="Stored documents of the event it was compared with.")
+    claims: list[ClaimReport] = Field(default_factory=list, description="The article's claims, each with its status in every source.")
+    omitted: list[ClaimReport] = Field(default_factory=list, description="Claims of the sources the article does not make (status against the article: absent).")
+    unique: list[str] = Field(default_factory=list, description="Ids of the article's claims no source makes.")
+    contradictions: list[ClaimReport] = Field(default_factory=list, description="The article's claims some source contradicts.")
+    divergence: float | None = Field(None, description="Divergence score in [0, 1]; see divergence_definition.")
+    divergence_definition: str
+    added: bool = Field(False, description="Whether the article was added to the store.")
+    problems: list[Problem] = Field(default_factory=list)

@@ -1,0 +1,172 @@
+"""Decide, for a claim and its best evidence in another document, the status and the reason.
+
+Logistic models (``models/judge.json``, rebuilt by ``make train`` from
+dev.train_judge) turn the features of divergence.judge.features into
+probabilities of supported / partial / absent / contradicted. Two rules
+frame them, because a user must be able to act on a flag:
+
+* ``contradicted`` needs a named conflict (spans on both sides): its
+  probability is that of the conflict being real, zero without one.
+* evidence below ``related_threshold`` is not scored at all: nothing in
+  the other document is about the claim.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from divergence.config import Settings
+from divergence.datamodel import Claim, Conflict, Evidence, Judgement, Status
+from divergence.judge.align import Match
+from divergence.judge.features import FEATURES, DocumentFacts, Observation, observe
+
+CLASSES = (Status.supported, Status.partial, Status.absent, Status.contradicted)
+FITTED_SETTINGS = ("supported_threshold", "partial_threshold", "related_threshold", "mutual_margin", "evidence_window")
+"""Settings that shape the judge's features: a judge fitted with some values reads other inputs under others."""
+
+
+@dataclass
+class LogisticModel:
+    """A fitted (multinomial or binary) logistic regression over standardised features."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    """(classes, features); one row for a binary model."""
+    intercept: np.ndarray
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        return ((np.atleast_2d(vectors) - self.mean) / self.scale) @ self.coef.T + self.intercept
+
+    def to_dict(self) -> dict:
+        return {key: getattr(self, key).round(6).tolist() for key in ("mean", "scale", "coef", "intercept")}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LogisticModel:
+        return cls(**{key: np.array(data[key], dtype=np.float64) for key in ("mean", "scale", "coef", "intercept")})
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class ClaimJudge:
+    """Two logistic models, stored as JSON (no pickle).
+
+    ``coverage`` gives P(supported), P(partial), P(absent) from alignment and
+    coverage; ``conflict`` gives, for a claim where an explicit check named a
+    conflict, the probability that the conflict is real. A claim without a
+    named conflict is never contradicted.
+    """
+
+    coverage: LogisticModel
+    conflict: LogisticModel
+    trained_on: str = ""
+    fitted_with: dict = field(default_factory=dict)
+    """The encoder and the settings (:data:`FITTED_SETTINGS`) the features were computed with."""
+
+    def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool) -> np.ndarray:
+        vectors = np.atleast_2d(vectors)
+        covered = _softmax(self.coverage.scores(vectors))
+        real = 1.0 / (1.0 + np.exp(-np.clip(self.conflict.scores(vectors)[:, 0], -40, 40)))
+        real = real * np.broadcast_to(np.asarray(has_conflict, dtype=np.float64), real.shape)
+        return np.column_stack([covered * (1.0 - real)[:, None], real])
+
+    def save(self, path: Path) -> None:
+        data = {
+            "features": list(FEATURES),
+            "classes": [c.value for c in CLASSES],
+            "coverage": self.coverage.to_dict(),
+            "conflict": self.conflict.to_dict(),
+            "trained_on": self.trained_on,
+            "fitted_with": self.fitted_with,
+        }
+        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ClaimJudge:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES) or data.get("classes") != [c.value for c in CLASSES]:
+            raise ValueError(f"{path}: the judge was trained on other features; run `make train`")
+        return cls(LogisticModel.from_dict(data["coverage"]), LogisticModel.from_dict(data["conflict"]), data.get("trained_on", ""),
+                   data.get("fitted_with", {}))
+
+
+def _evidence(match: Match) -> Evidence:
+    unit = match.unit
+    return Evidence(claims=[c.id for c in unit.claims], text=unit.text, start=unit.start, end=unit.end)
+
+
+def _quoted(parts: list[str]) -> str:
+    return ", ".join(f"'{p}'" for p in parts)
+
+
+def describe_conflicts(conflicts: list[Conflict]) -> str:
+    return "conflicting " + "; ".join(f"{c.kind}: '{c.claim_span}' vs '{c.evidence_span}'" for c in conflicts)
+
+
+def decide(probabilities: np.ndarray, conflicts: list[Conflict]) -> Status:
+    order = np.argsort(-probabilities)
+    for index in order:
+        status = CLASSES[index]
+        if status is Status.contradicted and not conflicts:
+            continue
+        return status
+    return Status.absent
+
+
+def reason_for(status: Status, observation: Observation, score: float, probability: float) -> str:
+    confidence = f"p={probability:.2f}"
+    if status is Status.contradicted:
+        return f"{describe_conflicts(observation.conflicts)} ({confidence})"
+    if status is Status.supported:
+        return f"says the same (similarity {score:.2f}, {confidence})"
+    if status is Status.partial:
+        detail = f"; not covered: {_quoted(observation.missing)}" if observation.missing else ""
+        return f"covers part of it (similarity {score:.2f}, {confidence}){detail}"
+    return f"no sentence of the other document says this (best match {score:.2f}, {confidence})"
+
+
+def scored(match: Match | None, settings: Settings) -> bool:
+    """Whether the judge reads this evidence at all; below ``related_threshold`` the claim is simply absent.
+
+    Training (dev.train_judge) asks the same question, so the model is fitted on exactly the pairs it decides.
+    """
+    return match is not None and match.score >= settings.related_threshold
+
+
+def judge(
+    claim: Claim,
+    match: Match | None,
+    facts: DocumentFacts,
+    model: ClaimJudge,
+    settings: Settings,
+) -> tuple[Judgement, Observation | None]:
+    """The judgement and, when the evidence was close enough to be scored, what it was read from."""
+    if match is None:
+        return Judgement(status=Status.absent, score=0.0, reason="the other document has no claims"), None
+    score = round(match.score, 4)
+    evidence = _evidence(match)
+    if not scored(match, settings):
+        reason = f"no sentence of the other document says this (best match {score:.2f} < {settings.related_threshold:.2f})"
+        return Judgement(status=Status.absent, score=score, evidence=evidence, reason=reason), None
+    observation = observe(claim, match, facts, claim.language, settings)
+    probabilities = model.predict_proba(observation.vector(), bool(observation.conflicts))[0]
+    status = decide(probabilities, observation.conflicts)
+    judgement = Judgement(
+        status=status,
+        score=score,
+        evidence=evidence,
+        reason=reason_for(status, observation, score, float(probabilities[CLASSES.index(status)])),
+        conflicts=observation.conflicts if status is Status.contradicted else [],
+        missing=observation.missing if status is Status.partial else [],
+        probabilities={c.value: round(float(p), 4) for c, p in zip(CLASSES, probabilities, strict=True)},
+    )
+    return judgement, observation

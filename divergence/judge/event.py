@@ -1,0 +1,108 @@
+"""Judge one event: every claim of every source against every other source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from divergence.datamodel import Claim, ClaimReport, Document, Event, Judgement, Status
+from divergence.events.assemble import event_id_for
+from divergence.ingest.attribution import attribution_divergence
+from divergence.judge.align import Match, best_matches, evidence_units
+from divergence.judge.classifier import judge
+from divergence.judge.features import DocumentFacts
+from divergence.runtime import Runtime
+
+
+@dataclass
+class Aligned:
+    """One claim of ``document`` and its best evidence in ``other`` (None when ``other`` has no claims)."""
+
+    document: Document
+    other: Document
+    claim: Claim
+    match: Match | None
+
+
+def align_documents(
+    documents: Sequence[Document],
+    claims: dict[str, list[Claim]],
+    runtime: Runtime,
+    known_vectors: dict[str, np.ndarray] | None = None,
+    directions: set[tuple[str, str]] | None = None,
+) -> Iterator[Aligned]:
+    """Every claim of every document with its best evidence in every other document.
+
+    ``known_vectors`` are centred claim vectors already computed (by clustering or the store), so only
+    the joined evidence units are embedded here. ``directions`` limits the output to some (document,
+    other) pairs.
+    """
+    claim_vectors: dict[str, np.ndarray] = {}
+    units = {}
+    unit_vectors = {}
+    for document in documents:
+        doc_claims = claims[document.id]
+        units[document.id] = evidence_units(document, doc_claims, runtime.settings.evidence_window)
+        known = (known_vectors or {}).get(document.id)
+        texts = [] if known is not None else [c.text for c in doc_claims]
+        texts += [u.text for u in units[document.id][len(doc_claims) :]]
+        vectors = runtime.embed(texts)
+        if known is not None:
+            vectors = np.vstack([known, vectors]) if len(vectors) else known
+        claim_vectors[document.id] = vectors[: len(doc_claims)]
+        unit_vectors[document.id] = vectors
+    for document in documents:
+        for other in documents:
+            if other.id == document.id or (directions is not None and (document.id, other.id) not in directions):
+                continue
+            matches = best_matches(claim_vectors[document.id], units[other.id], unit_vectors[other.id])
+            for claim, match in zip(claims[document.id], matches, strict=False):
+                yield Aligned(document, other, claim, match)
+
+
+def judge_event(
+    documents: Sequence[Document],
+    claims: dict[str, list[Claim]],
+    runtime: Runtime,
+    event_id: str | None = None,
+    known_vectors: dict[str, np.ndarray] | None = None,
+) -> Event:
+    """Judge every claim of every document against every other document of one event."""
+    settings = runtime.settings
+    facts = {d.id: DocumentFacts.of(claims[d.id], d.language) for d in documents}
+    statuses: dict[str, dict[str, Judgement]] = {c.id: {} for d in documents for c in claims[d.id]}
+    for aligned in align_documents(documents, claims, runtime, known_vectors):
+        judgement, _ = judge(aligned.claim, aligned.match, facts[aligned.other.id], runtime.judge, settings)
+        if aligned.match is not None and judgement.status in (Status.supported, Status.partial):
+            divergence = attribution_divergence(aligned.claim, aligned.match.unit.claims)
+            if divergence is not None:
+                judgement = judgement.model_copy(update={"attribution": divergence})
+        statuses[aligned.claim.id][aligned.other.id] = judgement
+    if runtime.nli is not None:
+        _add_nli_opinions(statuses, {c.id: c for d in documents for c in claims[d.id]}, runtime)
+    reports = [ClaimReport(**c.model_dump(), statuses=statuses[c.id]) for d in documents for c in claims[d.id]]
+    ids = [d.id for d in documents]
+    first, _ = event_dates(documents)
+    label = next((d.title for d in documents if d.title), None)
+    return Event(id=event_id or event_id_for(ids), documents=ids, claims=reports, date=first, label=label)
+
+
+def event_dates(documents: Sequence[Document]) -> tuple[dt.date | None, dt.date | None]:
+    """First and last event date of the documents (the last None when it is the first)."""
+    dates = sorted(d.event_date.date for d in documents if d.event_date and d.event_date.date)
+    if not dates:
+        return None, None
+    return dates[0], dates[-1] if dates[-1] != dates[0] else None
+
+
+def _add_nli_opinions(statuses: dict[str, dict[str, Judgement]], by_id: dict[str, Claim], runtime: Runtime) -> None:
+    """One batched cross-encoder call over every judged claim that has evidence."""
+    from divergence.judge.nli import add_opinion
+
+    keys = [(claim_id, other) for claim_id, row in statuses.items() for other, j in row.items() if j.evidence is not None]
+    pairs = [(statuses[c][o].evidence.text, by_id[c].text) for c, o in keys]
+    for (claim_id, other), probabilities in zip(keys, runtime.nli.predict(pairs), strict=True):
+        statuses[claim_id][other] = add_opinion(by_id[claim_id].text, statuses[claim_id][other], probabilities, runtime.settings.nli_threshold)

@@ -1,0 +1,183 @@
+"""Reports as JSON, Markdown and a terminal view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from divergence.datamodel import Report, Status
+
+SYMBOLS = {Status.supported: "✓", Status.partial: "≈", Status.absent: "∅", Status.contradicted: "✗"}
+STYLES = {Status.supported: "green", Status.partial: "yellow", Status.absent: "dim", Status.contradicted: "bold red"}
+
+
+def to_json(report) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def to_html(report: Report) -> str:
+    """A self-contained page for people: every event, every claim, its status in every other source."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(loader=PackageLoader("divergence.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                              trim_blocks=True, lstrip_blocks=True)
+    template = environment.get_template("report.html.j2")
+    return template.render(report=report, documents={d.id: d for d in report.documents}, symbols=SYMBOLS)
+
+
+def json_schema() -> dict:
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://divergence.invalid/schema/report-{Report.model_fields['schema_version'].default}.json"
+    return schema
+
+
+def schema_path() -> Path:
+    return Path(__file__).parent / "schema" / "report.schema.json"
+
+
+def _counts(claims, document_id) -> dict[Status, int]:
+    counts = {status: 0 for status in Status}
+    for claim in claims:
+        if claim.document == document_id:
+            for judgement in claim.statuses.values():
+                counts[judgement.status] += 1
+    return counts
+
+
+def to_markdown(report: Report) -> str:
+    lines = ["# Divergence report", ""]
+    docs = {d.id: d for d in report.documents}
+    for event in report.events:
+        lines += [f"## {event.label or event.id}", "", f"Event `{event.id}`, {_dates(event)}"
+                  + (f", {event.kind}" if event.kind else "") + (f", {', '.join(event.participants)}" if event.participants else "")
+                  + ", documents: " + ", ".join(f"`{d}`" for d in event.documents), ""]
+        lines += [f"- `{a}` ~ `{b}` ({link.probability:.2f}): {link.reason}" for link in event.links for a, b in [link.documents]]
+        lines += [f"- `{copy}` is a copy of `{original}` (not compared as a source)" for copy, original in event.duplicates.items()]
+        lines.append("")
+        sources = _sources(event)
+        for doc_id in sources if event.claims else []:
+            doc = docs.get(doc_id)
+            meta = f"{doc.language or '?'}, {doc.source or 'unknown source'}" if doc else ""
+            lines += [f"### `{doc_id}` ({meta})", ""]
+            others = [d for d in sources if d != doc_id]
+            lines.append("| claim | speaker | " + " | ".join(f"`{o}`" for o in others) + " |")
+            lines.append("|---|---|" + "---|" * len(others))
+            for claim in (c for c in event.claims if c.document == doc_id):
+                cells = []
+                for other in others:
+                    j = claim.statuses[other]
+                    cell = f"{SYMBOLS[j.status]} {j.status.value}" + (f": {j.reason}" if j.status in (Status.contradicted, Status.partial) else "")
+                    if j.attribution:
+                        cell += f" ⚑ {j.attribution.description}"
+                    cells.append(cell)
+                text = claim.text.replace("|", "\\|")
+                lines.append(f"| {text} | {claim.speaker or '(outlet)'} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append("")
+    if report.problems:
+        lines += ["## Problems", ""] + [f"- `{p.path}`: [{p.code}] {p.message}" + ("" if p.set_aside else " (still used)") for p in report.problems] + [""]
+    return "\n".join(lines)
+
+
+def print_text(report: Report, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    docs = {d.id: d for d in report.documents}
+    for event in report.events:
+        console.rule(f"[bold]{event.label or event.id}[/] · {_dates(event)} · {len(event.documents)} document{'s' if len(event.documents) != 1 else ''}")
+        if event.kind or event.participants:
+            console.print(f"[dim]{event.id} · {event.kind or 'event'} · {', '.join(event.participants) or 'participants unknown'}[/]")
+        for link in event.links:
+            console.print(f"  [cyan]{link.documents[0]} ~ {link.documents[1]}[/] {link.probability:.2f}: [dim]{link.reason}[/]")
+        for copy, original in event.duplicates.items():
+            console.print(f"  [magenta]{copy}[/] is a copy of {original}: not compared as a source")
+        sources = _sources(event)
+        for doc_id in sources if event.claims else []:
+            doc = docs.get(doc_id)
+            others = [d for d in sources if d != doc_id]
+            counts = _counts(event.claims, doc_id)
+            summary = "  ".join(f"{SYMBOLS[s]} {counts[s]} {s.value}" for s in Status)
+            date = doc.event_date.text if doc and doc.event_date else "?"
+            console.print(f"\n[bold]{doc_id}[/] [dim]({doc.language if doc else '?'}, {doc.source or 'source unknown'}, event date {date})[/]  {summary}")
+            table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
+            table.add_column("claim", ratio=3)
+            for other in others:
+                table.add_column(other, ratio=2)
+            for claim in (c for c in event.claims if c.document == doc_id):
+                label = Text(claim.text)
+                if claim.speaker:
+                    label.append(f"  — {claim.speaker}", style="italic dim")
+                cells = []
+                for other in others:
+                    j = claim.statuses[other]
+                    cell = Text(f"{SYMBOLS[j.status]} {j.status.value} {j.score:.2f}", style=STYLES[j.status])
+                    if j.status in (Status.contradicted, Status.partial):
+                        cell.append("\n" + j.reason, style="dim")
+                    if j.attribution:
+                        cell.append(f"\n⚑ {j.attribution.description}", style="magenta")
+                    cells.append(cell)
+                table.add_row(label, *cells)
+            console.print(table)
+    _print_problems(report, console)
+
+
+def print_events(report: Report, console) -> None:
+    """The view of `divergence cluster`: each event, its documents, and why they belong together."""
+    docs = {d.id: d for d in report.documents}
+    for event in report.events:
+        head = f"[bold]{event.id}[/]  {_dates(event)}"
+        if event.kind or event.participants:
+            head += f"  {event.kind or 'event'}: {', '.join(event.participants) or '?'}"
+        console.print(head)
+        console.print(f"  [italic]{event.label or ''}[/]")
+        for doc_id in event.documents:
+            doc = docs.get(doc_id)
+            note = f" [magenta](copy of {event.duplicates[doc_id]})[/]" if doc_id in event.duplicates else ""
+            date = doc.event_date.text if doc and doc.event_date else "no date"
+            console.print(f"  • {doc_id} [dim]({doc.language if doc else '?'}, {date})[/]{note}")
+        for link in event.links:
+            console.print(f"    [cyan]{link.documents[0]} ~ {link.documents[1]}[/] {link.probability:.2f}: [dim]{link.reason}[/]")
+        console.print()
+    _print_problems(report, console)
+
+
+def _print_problems(report: Report, console) -> None:
+    for problem in report.problems:
+        console.print(f"[yellow]{'set aside' if problem.set_aside else 'warning'}[/] {problem.path}: [{problem.code}] {problem.message}")
+
+
+def _sources(event) -> list[str]:
+    return [d for d in event.documents if d not in event.duplicates]
+
+
+def _dates(event) -> str:
+    if event.date and event.date_end:
+        return f"{event.date}–{event.date_end}"
+    return str(event.date) if event.date else "date unknown"
+
+
+def print_score(report, console) -> None:
+    """The view of `divergence score`."""
+    doc = report.document
+    where = "a new event" if report.new_event else f"event [bold]{report.event_id}[/]"
+    console.rule(f"[bold]{doc.id}[/] · {doc.language or '?'} · {where}")
+    console.print(f"[dim]{report.assignment_reason}[/]")
+    if report.divergence is None:
+        console.print("divergence: [dim]no other source to compare with[/]")
+    else:
+        console.print(f"divergence: [bold]{report.divergence:.2f}[/]  [dim]({len(report.sources)} source{'s' if len(report.sources) != 1 else ''})[/]")
+    for claim in report.claims:
+        marks = " ".join(f"{SYMBOLS[j.status]}" for j in claim.statuses.values())
+        console.print(f"  {marks or '·'} {claim.text}")
+        for other, j in claim.statuses.items():
+            if j.status in (Status.contradicted, Status.partial) or j.attribution:
+                extra = f" ⚑ {j.attribution.description}" if j.attribution else ""
+                console.print(f"      [{STYLES[j.status]}]{other}: {j.reason}[/]{extra}")
+    if report.omitted:
+        console.print("\n[bold]left out[/] (what other sources say and this article does not):")
+        for claim in report.omitted:
+            console.print(f"  ∅ [dim]{claim.document}:[/] {claim.text}")
+    if report.unique:
+        console.print(f"\n[bold]only here[/]: {len(report.unique)} claim{'s' if len(report.unique) != 1 else ''} no source makes")
+    console.print(f"\n[dim]{'added to the store' if report.added else 'not added'}[/]")
+    _print_problems(report, console)

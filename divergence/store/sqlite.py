@@ -1,0 +1,338 @@
+"""The corpus store: one SQLite file holding documents, claims, claim vectors and events.
+
+* WAL mode, so readers (``events``, ``show``, the HTTP API) never block an ingest.
+* A versioned schema (``PRAGMA user_version``) with ordered migrations: a
+  store made by an older version is migrated when opened, never rejected.
+* One transaction per document: a process killed mid-ingest leaves every
+  document whose ingest returned, and nothing half-written.
+* Documents are deduplicated by the hash of their cleaned body text.
+* Claim vectors are stored once, as float16, with the model that made them;
+  a store opened with another model says so instead of mixing vector spaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from divergence.datamodel import Claim, Document
+from divergence.errors import NotInStore, StoreError
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, and a migration must stay inside its transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL UNIQUE,
+            ingested_at TEXT NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE claims (
+            id TEXT PRIMARY KEY,
+            document TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX claims_document ON claims(document, position);
+        CREATE TABLE embedding_models (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            dimension INTEGER NOT NULL
+        );
+        CREATE TABLE claim_vectors (
+            claim TEXT PRIMARY KEY REFERENCES claims(id) ON DELETE CASCADE,
+            model INTEGER NOT NULL REFERENCES embedding_models(id),
+            vector BLOB NOT NULL
+        );
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE event_documents (
+            document TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            event TEXT NOT NULL REFERENCES events(id),
+            probability REAL,
+            reason TEXT
+        );
+        CREATE INDEX event_documents_event ON event_documents(event);
+        """
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    """Event day and document vector per document (retrieval without parsing JSON), event labels, copies."""
+    db.execute("ALTER TABLE documents ADD COLUMN event_day INTEGER")
+    db.execute("ALTER TABLE documents ADD COLUMN vector BLOB")
+    db.execute("CREATE INDEX documents_event_day ON documents(event_day)")
+    db.execute("ALTER TABLE events ADD COLUMN label TEXT")
+    db.execute("ALTER TABLE event_documents ADD COLUMN copy_of TEXT")
+    for doc_id, data in db.execute("SELECT id, data FROM documents").fetchall():
+        document = Document.model_validate_json(data)
+        blobs = db.execute(
+            "SELECT v.vector FROM claims c JOIN claim_vectors v ON v.claim = c.id WHERE c.document = ?", (doc_id,)
+        ).fetchall()
+        vectors = np.vstack([np.frombuffer(b, dtype=np.float16).astype(np.float32) for (b,) in blobs]) if blobs else None
+        db.execute(
+            "UPDATE documents SET event_day = ?, vector = ? WHERE id = ?",
+            (_event_day(document), _document_vector_blob(vectors), doc_id),
+        )
+    for (event_id,) in db.execute("SELECT id FROM events").fetchall():
+        first = db.execute(
+            "SELECT d.data FROM event_documents e JOIN documents d ON d.id = e.document WHERE e.event = ? ORDER BY d.ingested_at LIMIT 1",
+            (event_id,),
+        ).fetchone()
+        if first:
+            db.execute("UPDATE events SET label = ? WHERE id = ?", (Document.model_validate_json(first[0]).title, event_id))
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _event_day(document: Document) -> int | None:
+    mention = document.event_date
+    return mention.date.toordinal() if mention is not None and mention.date is not None else None
+
+
+def _document_vector_blob(claim_vectors: np.ndarray | None) -> bytes | None:
+    from divergence.events.profile import document_vector
+
+    if claim_vectors is None or not len(claim_vectors):
+        return None
+    return document_vector(claim_vectors).astype(np.float16).tobytes()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class StoredDocument:
+    document: Document
+    claims: list[Claim]
+    vectors: np.ndarray
+    """Centred claim vectors (float32 here, float16 on disk)."""
+    event: str
+    copy_of: str | None = None
+
+
+@dataclass
+class EventRow:
+    id: str
+    label: str | None
+    documents: list[str]
+    created_at: str
+
+
+class Store:
+    """A corpus store; use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | Path, model: str, migrate: bool = True):
+        self.path = Path(path)
+        self.model = model
+        self._lock = threading.RLock()
+        try:
+            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"not a divergence store ({error})", str(self.path)) from error
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"made by a newer divergence (schema {version}, this one knows {SCHEMA_VERSION})", str(self.path))
+        if version < SCHEMA_VERSION and migrate:
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for step in MIGRATIONS[version:]:
+                    step(self.db)
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------
+
+    def _model_id(self, dimension: int) -> int:
+        row = self.db.execute("SELECT id, dimension FROM embedding_models WHERE name = ?", (self.model,)).fetchone()
+        if row is not None:
+            if row[1] != dimension:
+                raise StoreError(f"model {self.model} stored with dimension {row[1]}, got {dimension}", str(self.path))
+            return row[0]
+        return self.db.execute("INSERT INTO embedding_models(name, dimension) VALUES (?, ?)", (self.model, dimension)).lastrowid
+
+    def check_model(self) -> None:
+        """Refuse to mix vector spaces: every stored vector must come from ``self.model``."""
+        others = [name for (name,) in self.db.execute("SELECT name FROM embedding_models WHERE name != ?", (self.model,))]
+        if others:
+            raise StoreError(f"the store holds vectors of {', '.join(others)}; this run uses {self.model}", str(self.path))
+
+    def add(
+        self,
+        document: Document,
+        claims: list[Claim],
+        vectors: np.ndarray,
+        content_hash: str,
+        event: str | None,
+        probability: float | None,
+        reason: str,
+        copy_of: str | None = None,
+    ) -> str:
+        """Insert one document with its claims, vectors and event in one transaction; returns the event id."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
+                self.db.execute(
+                    "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                    (document.id, content_hash, _now(), document.model_dump_json(), _event_day(document), _document_vector_blob(vectors)),
+                )
+                self.db.executemany(
+                    "INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)",
+                    [(c.id, document.id, i, c.model_dump_json()) for i, c in enumerate(claims)],
+                )
+                self.db.executemany(
+                    "INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)",
+                    [(c.id, model_id, v.astype(np.float16).tobytes()) for c, v in zip(claims, vectors, strict=True)],
+                )
+                if event is None:
+                    event = self._new_event_id(document)
+                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, _now(), document.title))
+                self.db.execute(
+                    "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (?, ?, ?, ?, ?)",
+                    (document.id, event, probability, reason, copy_of),
+                )
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+        return event
+
+    def _new_event_id(self, document: Document) -> str:
+        day = document.event_date.date.isoformat() if document.event_date and document.event_date.date else "undated"
+        count = self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return f"event-{day}-{count + 1:05d}"
+
+    # --- reading ---------------------------------------------------------------
+
+    def find_hash(self, content_hash: str) -> str | None:
+        row = self.db.execute("SELECT id FROM documents WHERE content_hash = ?", (content_hash,)).fetchone()
+        return row[0] if row else None
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    def load(self, ids: Iterable[str]) -> list[StoredDocument]:
+        ids = list(ids)
+        if not ids:
+            return []
+        out = []
+        for doc_id in ids:
+            row = self.db.execute(
+                "SELECT d.data, e.event, e.copy_of FROM documents d JOIN event_documents e ON e.document = d.id WHERE d.id = ?",
+                (doc_id,),
+            ).fetchone()
+            if row is None:
+                raise NotInStore(f"no document {doc_id!r}", str(self.path))
+            claims, vectors = [], []
+            for data, blob in self.db.execute(
+                "SELECT c.data, v.vector FROM claims c JOIN claim_vectors v ON v.claim = c.id WHERE c.document = ? ORDER BY c.position",
+                (doc_id,),
+            ):
+                claims.append(Claim.model_validate_json(data))
+                vectors.append(np.frombuffer(blob, dtype=np.float16).astype(np.float32))
+            out.append(StoredDocument(Document.model_validate_json(row[0]), claims, np.vstack(vectors) if vectors else np.zeros((0, 0)), row[1], row[2]))
+        return out
+
+    def document_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, float16 document vectors) of every document, for (re)building the index."""
+        rows = self.db.execute("SELECT rowid, vector FROM documents WHERE vector IS NOT NULL ORDER BY rowid").fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float16)
+        return np.array([r for r, _ in rows], dtype=np.uint64), np.vstack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
+
+    def event_days(self, rowids: Iterable[int]) -> dict[int, int | None]:
+        rowids = [int(r) for r in rowids]
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        return dict(self.db.execute(f"SELECT rowid, event_day FROM documents WHERE rowid IN ({marks})", rowids))
+
+    def all_ids(self) -> list[str]:
+        return [doc_id for (doc_id,) in self.db.execute("SELECT id FROM documents ORDER BY rowid")]
+
+    def rowids_of(self, ids: Iterable[str]) -> dict[str, int]:
+        ids = list(ids)
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, rowid FROM documents WHERE id IN ({marks})", ids)) if ids else {}
+
+    def ids_for_rowids(self, rowids: Iterable[int]) -> dict[int, str]:
+        rowids = [int(r) for r in rowids]
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        return {r: i for i, r in self.db.execute(f"SELECT id, rowid FROM documents WHERE rowid IN ({marks})", rowids)}
+
+    def event_documents(self, event: str) -> list[str]:
+        return [d for (d,) in self.db.execute("SELECT document FROM event_documents WHERE event = ? ORDER BY rowid", (event,))]
+
+    def event_of(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT event FROM event_documents WHERE document = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def _event_rows(self, where: str = "", params: tuple = ()) -> list[EventRow]:
+        rows = self.db.execute(
+            "SELECT e.id, e.label, e.created_at, group_concat(d.document, '\n') FROM events e "
+            f"JOIN event_documents d ON d.event = e.id {where} GROUP BY e.id ORDER BY e.id",
+            params,
+        ).fetchall()
+        return [EventRow(r[0], r[1], r[3].split("\n"), r[2]) for r in rows]
+
+    def events(self) -> list[EventRow]:
+        return self._event_rows()
+
+    def event_row(self, event: str) -> EventRow:
+        """One event by id (an indexed lookup, not a scan of every event)."""
+        found = self._event_rows("WHERE e.id = ?", (event,))
+        if not found:
+            raise NotInStore(f"no event {event!r}", str(self.path))
+        return found[0]
+
+    def integrity(self) -> str:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0]
