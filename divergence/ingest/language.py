@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 MIN_CHARS_FOR_SENTENCE = 40
@@ -39,5 +40,23 @@ def sentence_language(text: str, document_language: str | None, seed: int = 0) -
     if len(text) < MIN_CHARS_FOR_SENTENCE:
         if document_language != "ru" and len(_CYRILLIC.findall(text)) > len(text) / 3:
             return "ru"
+        return document_language
+    return detect_language(text, seed) or document_language
+
+
+def dominant_script(text: str, sample: int = 2000) -> str | None:
+    """The Unicode script most letters of ``text`` are written in ('LATIN', 'CYRILLIC', 'CJK', 'DEVANAGARI' …)."""
+    counts: dict[str, int] = {}
+    for char in text[:sample]:
+        if char.isalpha():
+            script = unicodedata.name(char, "UNKNOWN").split(" ")[0]
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def paragraph_language(text: str, document_language: str | None, document_script: str | None, seed: int = 0) -> str | None:
+    """A paragraph in the document's script is in the document's language; one in another script is identified on its own."""
+    script = dominant_script(text)
+    if script is None or script == document_script:
         return document_language
     return detect_language(text, seed) or document_language
