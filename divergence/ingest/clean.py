@@ -132,11 +132,11 @@ def wrap_width(lines: list[Line]) -> int | None:
     word would not have fitted; one-sentence-per-line text and web pages (one
     long line per paragraph) do not.
     """
-    lengths = [len(line.text) for line in lines]
+    pairs = [(a, b) for block in _blocks(lines) for a, b in zip(block, block[1:])]
+    lengths = [len(a.text) for a, _ in pairs]  # lines followed by another: a title on its own line does not count
     if not lengths or sum(n > WRAP_MAX_WIDTH for n in lengths) > WRAP_OVERLONG_SHARE * len(lengths):
         return None
     width = max(n for n in lengths if n <= WRAP_MAX_WIDTH)
-    pairs = [(a, b) for block in _blocks(lines) for a, b in zip(block, block[1:])]
     breaks = sum(_filled(a, b, width) and not _SENTENCE_END.search(a.text) for a, b in pairs)
     if width < WRAP_MIN_WIDTH or breaks < WRAP_MIN_BREAKS or breaks < WRAP_MIN_BREAK_SHARE * len(pairs):
         return None

@@ -35,6 +35,7 @@ _CLOSERS = "\"'»”’」』）)\\]"
 _ALWAYS_ENDS = re.compile(rf"[。！？!?]*[。！？।॥؟۔።။។][{_CLOSERS}]*\s*")
 _ANY_END = re.compile(rf"[.!?…。！？।॥؟۔።။។][{_CLOSERS}]*\s+")
 _PUNCTUATION_END = re.compile(rf"{_ALWAYS_ENDS.pattern}|[.!?…][{_CLOSERS}]*\s+")
+_LATIN_END = re.compile(r"[.!?…]")
 _CLAUSE_BREAK = re.compile(r"[,;:，；：、]\s*|\s[–—-]\s")
 _UNPUNCTUATED_SCRIPT = re.compile(r"[\u0E00-\u0EFF\u1780-\u17FF]")  # Thai, Lao, Khmer
 
@@ -72,7 +73,11 @@ def _windows(text: str, size: int) -> list[tuple[int, int]]:
 def _pysbd_spans(text: str, language: str) -> list[tuple[int, int]]:
     spans = []
     for w_start, w_end in _windows(text, SEGMENTER_WINDOW_CHARS):
-        window = text[w_start:w_end]
+        # A reflowed paragraph keeps its line breaks, which pysbd takes for sentence ends; one space per character keeps offsets.
+        window = re.sub(r"\s", " ", text[w_start:w_end])
+        if not _LATIN_END.search(window):  # nothing pysbd could split at
+            spans.append((w_start, w_end))
+            continue
         cursor = 0
         for sentence in _segmenter(language).segment(window):
             piece = sentence.strip()
