@@ -48,7 +48,7 @@ TH = [
 
 
 def wrapped(paragraphs: list[list[str]]) -> str:
-    return "\n\n".join(textwrap.fill(" ".join(sentences), 72) for sentences in paragraphs)
+    return "\n\n".join(textwrap.fill(" ".join(sentences), 72, break_on_hyphens=False, break_long_words=False) for sentences in paragraphs)
 
 
 def white_house(body: str) -> str:

@@ -115,11 +115,13 @@ def _blocks(lines: list[Line]) -> list[list[Line]]:
 
 
 def _filled(line: Line, following: Line, width: int) -> bool:
-    """The wrapper broke here: the next word would not have fitted on the line."""
-    return len(line.text) + 1 + len(following.text.split()[0]) > width
+    """The wrapper broke here: the next word would not have fitted on the line (a no-break space joins words)."""
+    return len(line.text) + 1 + len(re.split(r"[ \t]", following.text, maxsplit=1)[0]) > width
 
 
 def _continues(line: Line, following: Line, wrapped: bool, width: int) -> bool:
+    if is_timestamp_line(following.text) or _METADATA_LINE.match(following.text):
+        return False  # a dateline or a byline is a line of its own, whatever its length
     if not _SENTENCE_END.search(line.text) and following.text[0].islower():
         return True
     return wrapped and _filled(line, following, width) and following.text != line.text
