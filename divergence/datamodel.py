@@ -95,6 +95,10 @@ class Claim(BaseModel):
         "with several complements); empty when the claim is one fact.",
     )
 
+    def facts(self) -> list[Atom]:
+        """What to judge, one fact at a time: the claim's atoms, or the whole claim as its only atom."""
+        return self.atoms or [Atom(start=self.start, end=self.end, text=self.text, statement=self.text)]
+
 
 class Evidence(BaseModel):
     claims: list[str] = Field(description="Ids of the other document's claims used as evidence.")
