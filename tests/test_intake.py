@@ -218,6 +218,24 @@ def test_long_runs_without_punctuation_give_bounded_claims_that_cover_them(text)
             ["Ukraine", "Iran", "Mali"],
         ),
         (
+            "The committee chairman resigned last month and is now among the candidates for the post.",
+            "en",
+            ["The committee chairman resigned last month", "The committee chairman is now among the candidates for the post"],
+            ["The committee chairman resigned last month", "is now among the candidates for the post"],
+        ),
+        (
+            "The envoy warned that the truce was fragile and was unlikely to hold.",
+            "en",
+            ["The envoy warned that the truce was fragile", "The envoy warned that the truce was unlikely to hold"],
+            ["The envoy warned that the truce was fragile", "was unlikely to hold"],
+        ),
+        (
+            "Observers say the monitors who fact-checked the lists are independent and are paid by the mission.",
+            "en",
+            ["Observers say the monitors who fact-checked the lists are independent", "Observers say the monitors are paid by the mission"],
+            ["Observers say the monitors who fact-checked the lists are independent", "are paid by the mission"],
+        ),
+        (
             "Les deux présidents ont évoqué l'Ukraine, l'Iran et la situation au Mali.",
             "fr",
             ["Les deux présidents ont évoqué l'Ukraine", "Les deux présidents ont évoqué l'Iran", "Les deux présidents ont évoqué la situation au Mali"],
@@ -269,6 +287,7 @@ def test_compound_claims_split_into_atoms_with_offsets(sentence, language, state
         ("Ils ont discuté de la coopération, y compris la situation en Libye, au Haut-Karabakh et en Ukraine.", "fr"),
         ("Les dirigeants ont discuté de la prolongation de l'accord sur le transit du gaz.", "fr"),
         ("The two ministers met in Geneva on Thursday.", "en"),
+        ("The talks covered a bill that reaffirmed the truce and encouraged prisoner exchanges.", "en"),
         ("两国外长星期四在日内瓦举行会谈，并讨论了能源和安全问题。", "zh"),
     ],
 )

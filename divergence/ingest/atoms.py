@@ -35,9 +35,9 @@ CLAUSE_VERB_WITHIN_WORDS = 6
 # Case-sensitive, so that names ("United", "Мали") are not taken for verbs.
 _FINITE_VERB = {
     "en": re.compile(
-        r"\b(?:[a-z]\w*ed|is|are|was|were|has|have|had|will|would|can|could|may|might|must|shall|should|does|did|"
+        r"(?<![\w-])(?:[a-z]\w*ed|is|are|was|were|has|have|had|will|would|can|could|may|might|must|shall|should|does|did|"
         r"said|says|spoke|met|told|made|took|gave|held|sent|went|saw|paid|won|lost|began|became|thought|brought|"
-        r"sought|found|left|kept|led|got|came|ran|wrote|agrees|plans|wants|calls|urges|holds|remains)\b"
+        r"sought|found|left|kept|led|got|came|ran|wrote|agrees|plans|wants|calls|urges|holds|remains)(?![\w-])"
     ),
     "fr": re.compile(
         r"(?<![\w'’])(?:a|ont|est|sont|était|étaient|avait|avaient|sera|seront|serait|seraient|va|vont|doit|doivent|"
@@ -45,7 +45,9 @@ _FINITE_VERB = {
         r"rappelle|condamne|salue|demande|reste|restent|entend|entendent)(?![\w'’])"
     ),
     "ru": re.compile(
-        r"(?<!\w)[а-яё]\w*(?:ли|ла|ло|лся|лась|лись|лось|ет|ют|ит|ят|ется|ются|ится|ятся)(?!\w)|(?<!\w)[а-яё]\w+л(?!\w)"
+        r"(?<!\w)[а-яё]\w*(?:ли|ла|ло|лся|лась|лись|лось|ется|ются|ится|ятся)(?!\w)|(?<!\w)[а-яё]\w+л(?!\w)|"
+        r"(?<!\w)(?:будет|будут|может|могут|должен|должна|должны|говорит|считает|считают|заявляет|отмечает|"
+        r"является|являются|хочет|хотят|намерен[аы]?|готов[аы]?)(?!\w)"
     ),
 }
 _ALSO = r"(?:also\s+|aussi\s+|également\s+|также\s+|тоже\s+)?(?!that\b|qu[e'’]|что\b)"
@@ -62,6 +64,31 @@ _LIST_ELABORATION = re.compile(
     r"en\s+particulier|surtout|в\s+том\s+числе|включая|в\s+частности|среди|особенно)\b",
     re.IGNORECASE,
 )
+_NON_FINITE_START = {
+    "en": re.compile(r"\w+ing\b"),
+    "fr": re.compile(r"en\s+\w+ant\b", re.IGNORECASE),
+    "ru": re.compile(r"[а-яё]+(?:вшись|вши|ясь)(?!\w)"),
+}
+# Where a subject starts: the sentence, a comma, a subordinating word.
+_SUBJECT_BOUNDARY = {
+    "en": re.compile(
+        r"[,;:(—–]|\b(?:that|which|who|whom|whose|after|before|when|while|because|since|if|whether|although|though|as|where|until|unless)\b",
+        re.IGNORECASE,
+    ),
+    "fr": re.compile(r"[,;:(—–]|(?<![\w'’])(?:que|qu['’]|qui|dont|où|quand|lorsque|lorsqu['’]|parce\s+que|si|après|avant)(?![\w'’])", re.IGNORECASE),
+    "ru": re.compile(r"[,;:(—–]|(?<!\w)(?:что|который|которая|которое|которые|когда|если|потому|где|после|пока)(?!\w)", re.IGNORECASE),
+}
+_RELATIVE = re.compile(r"who|which|whom|qui|lequel|laquelle|lesquels|который|которая|которое|которые", re.IGNORECASE)
+# Auxiliaries, negation and adverbs between a subject and its verb belong to neither.
+_VERB_GROUP_TAIL = {
+    "en": re.compile(
+        r"(?:\s+(?:have|has|had|will|would|can|could|may|might|must|shall|should|do|does|did|is|are|was|were|be|been|"
+        r"not|never|also|then|later|still|already|\w+ly))+\s*$",
+        re.IGNORECASE,
+    ),
+    "fr": re.compile(r"(?:\s+(?:ne|n['’]|se|s['’]|y|en|également|aussi|pas|alors|ensuite))+\s*$", re.IGNORECASE),
+    "ru": re.compile(r"(?:\s+(?:не|также|тоже|уже|затем|потом|ещё|еще))+\s*$", re.IGNORECASE),
+}
 _COMPLEMENTISER = {
     "en": re.compile(r"\bthat\s+", re.IGNORECASE),
     "fr": re.compile(r"\bqu(?:e\s+|['’])", re.IGNORECASE),
@@ -86,7 +113,6 @@ _LIST_SEPARATOR = {
     "fr": re.compile(r",\s+(?:et\s+|ainsi\s+que\s+)?|\s+(?:et|ainsi\s+que)\s+", re.IGNORECASE),
     "ru": re.compile(r",\s+(?:и\s+|а\s+также\s+)?|\s+(?:и|а\s+также)\s+", re.IGNORECASE),
 }
-_EDGE = re.compile(r"^[\s,;:]+|[\s.!?,;:…»”\"'’)]+$")
 
 
 @dataclass
@@ -101,40 +127,66 @@ def _words(text: str) -> int:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Without surrounding spaces, leading separators and trailing punctuation."""
+    """Without surrounding spaces, leading separators and trailing punctuation (closing quotes stay)."""
     piece = text[start:end]
     lead = re.match(r"^[\s,;:]*", piece).end()
-    tail = re.search(r"[\s.!?,;:…»”\"'’)]*$", piece[lead:])
+    tail = re.search(r"[\s.!?,;:…]*$", piece[lead:])
     return start + lead, start + lead + tail.start()
 
 
-def _is_clause(text: str, verb: re.Pattern) -> bool:
+def _is_clause(text: str, language: str) -> bool:
+    if _NON_FINITE_START[language].match(text):
+        return False  # "…, but making sure …": a participle phrase, not a clause
     head = " ".join(text.split(",")[0].split()[:CLAUSE_VERB_WITHIN_WORDS])
-    return bool(verb.search(head))
+    return bool(_FINITE_VERB[language].search(head))
+
+
+def _subject(text: str, start: int, stop: int, language: str) -> tuple[int, int] | None:
+    """The subject of the last finite verb in ``text[start:stop]``: the words since the last clause boundary before it.
+
+    None when there is none to borrow ("a bill that reaffirmed …": the relative pronoun is the subject).
+    """
+    verbs = list(_FINITE_VERB[language].finditer(text, start, stop))
+    if not verbs:
+        return None
+    verb_start = verbs[-1].start()
+    boundaries = list(_SUBJECT_BOUNDARY[language].finditer(text, start, verb_start))
+    word_begin = boundaries[-1].end() if boundaries else start
+    words = _VERB_GROUP_TAIL[language].sub("", text[word_begin:verb_start])
+    if not _words(words):
+        return None
+    if boundaries and _RELATIVE.fullmatch(boundaries[-1].group(0)):
+        # "the monitors who checked the lists are independent and are paid": the verb's subject precedes "who"
+        relative = boundaries.pop()
+        word_begin = boundaries[-1].end() if boundaries else start
+        words = text[word_begin : relative.start()]
+        if not _words(words):
+            return None
+    # "X warned that the truce was fragile and was unlikely to hold": the reporting frame comes along.
+    framed = bool(boundaries) and _COMPLEMENTISER[language].match(boundaries[-1].group(0) + " ") is not None
+    return _trim(text, start if framed else word_begin, word_begin + len(words))
 
 
 def _clauses(text: str, language: str) -> list[_Piece]:
-    """Coordinated clauses, each with a finite verb; a conjunct that starts with its verb borrows the first clause's subject."""
+    """Coordinated clauses, each with a finite verb; a conjunct that starts with its verb borrows the subject of the verb before it."""
     verb = _FINITE_VERB[language]
     matches = list(_COORDINATION[language].finditer(text))
     starts: list[tuple[int, list[tuple[int, int]]]] = [(0, [])]
     ends: list[int] = []
-    subject: tuple[int, int] | None = None
     for index, match in enumerate(matches):
         cursor = starts[-1][0]
         right_end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         left, right = text[cursor : match.start()], text[match.end() : right_end]
-        if min(_words(left), _words(right)) < MIN_CLAUSE_WORDS or not verb.search(left) or not _is_clause(right, verb):
+        if min(_words(left), _words(right)) < MIN_CLAUSE_WORDS or not verb.search(left) or not _is_clause(right, language):
             continue
         if not _MARKED_COORDINATION.search(match.group(0)) and not verb.match(right):
             continue  # "France and Germany aimed at …": a bare "and" joins clauses only before a verb
         context: list[tuple[int, int]] = []
         if verb.match(right):
-            first_verb = verb.search(text, 0, match.start())
-            subject = subject or (_trim(text, 0, first_verb.start()) if first_verb and first_verb.start() > 0 else None)
-            if subject is None or subject[0] == subject[1]:
+            subject = _subject(text, cursor, match.start(), language)
+            if subject is None:
                 continue
-            context = [subject]
+            context = [*starts[-1][1], subject] if subject[0] < cursor else [subject]
         ends.append(match.start())
         starts.append((match.end(), context))
     ends.append(len(text))
