@@ -142,15 +142,20 @@ def _is_clause(text: str, language: str) -> bool:
 
 
 def _subject(text: str, start: int, stop: int, language: str) -> tuple[int, int] | None:
-    """The subject of the last finite verb in ``text[start:stop]``: the words since the last clause boundary before it.
+    """The subject of the verb a verb-first conjunct is coordinated with, in ``text[start:stop]``.
 
-    None when there is none to borrow ("a bill that reaffirmed …": the relative pronoun is the subject).
+    That verb is taken to be the first finite verb of the last clause (after the
+    last boundary that a finite verb follows: ", after the man approached … and
+    asked"); its subject is the words between the boundary and the verb. None
+    when there is none to borrow ("a bill that reaffirmed …": the pronoun is the subject).
     """
     verbs = list(_FINITE_VERB[language].finditer(text, start, stop))
     if not verbs:
         return None
-    verb_start = verbs[-1].start()
-    boundaries = list(_SUBJECT_BOUNDARY[language].finditer(text, start, verb_start))
+    boundaries = [b for b in _SUBJECT_BOUNDARY[language].finditer(text, start, verbs[-1].start())]
+    last = boundaries[-1].end() if boundaries else start
+    verb_start = next(v.start() for v in verbs if v.start() >= last)
+    boundaries = [b for b in boundaries if b.end() <= verb_start]
     word_begin = boundaries[-1].end() if boundaries else start
     words = _VERB_GROUP_TAIL[language].sub("", text[word_begin:verb_start])
     if not _words(words):
