@@ -37,7 +37,7 @@ _FINITE_VERB = {
     "en": re.compile(
         r"(?<![\w-])(?:[a-z]\w*ed|is|are|was|were|has|have|had|will|would|can|could|may|might|must|shall|should|does|did|"
         r"said|says|spoke|met|told|made|took|gave|held|sent|went|saw|paid|won|lost|began|became|thought|brought|"
-        r"sought|found|left|kept|led|got|came|ran|wrote|agrees|plans|wants|calls|urges|holds|remains)(?![\w-])"
+        r"sought|found|kept|led|got|came|ran|wrote|agrees|plans|wants|calls|urges|holds|remains)(?![\w-])"
     ),
     "fr": re.compile(
         r"(?<![\w'’])(?:a|ont|est|sont|était|étaient|avait|avaient|sera|seront|serait|seraient|va|vont|doit|doivent|"
@@ -69,14 +69,19 @@ _NON_FINITE_START = {
     "fr": re.compile(r"en\s+\w+ant\b", re.IGNORECASE),
     "ru": re.compile(r"[а-яё]+(?:вшись|вши|ясь)(?!\w)"),
 }
-# Where a subject starts: the sentence, a comma, a subordinating word.
+# Where a subject starts: the sentence, a dash or colon, a subordinating word (commas more often set off appositions).
 _SUBJECT_BOUNDARY = {
     "en": re.compile(
-        r"[,;:(—–]|\b(?:that|which|who|whom|whose|after|before|when|while|because|since|if|whether|although|though|as|where|until|unless)\b",
+        r"[;:(—–]|\b(?:that|which|who|whom|whose|after|before|when|while|because|if|whether|although|though|where|until|unless)\b",
         re.IGNORECASE,
     ),
-    "fr": re.compile(r"[,;:(—–]|(?<![\w'’])(?:que|qu['’]|qui|dont|où|quand|lorsque|lorsqu['’]|parce\s+que|si|après|avant)(?![\w'’])", re.IGNORECASE),
-    "ru": re.compile(r"[,;:(—–]|(?<!\w)(?:что|который|которая|которое|которые|когда|если|потому|где|после|пока)(?!\w)", re.IGNORECASE),
+    "fr": re.compile(r"[;:(—–]|(?<![\w'’])(?:que|qu['’]|qui|dont|où|quand|lorsque|lorsqu['’]|parce\s+que|si|après|avant)(?![\w'’])", re.IGNORECASE),
+    "ru": re.compile(r"[;:(—–]|(?<!\w)(?:что|который|которая|которое|которые|когда|если|потому|где|после|пока)(?!\w)", re.IGNORECASE),
+}
+_LEADING_SUBORDINATE = {
+    "en": re.compile(r"(?:after|before|when|while|if|although|though|because|as|since|once|unless|until)\b", re.IGNORECASE),
+    "fr": re.compile(r"(?:après|avant|quand|lorsque|lorsqu['’]|si|bien\s+que|parce\s+que|alors\s+que|comme|depuis)(?![\w'’])", re.IGNORECASE),
+    "ru": re.compile(r"(?:после|перед|когда|если|хотя|потому|пока|так\s+как)(?!\w)", re.IGNORECASE),
 }
 _RELATIVE = re.compile(r"who|which|whom|qui|lequel|laquelle|lesquels|который|которая|которое|которые", re.IGNORECASE)
 # Auxiliaries, negation and adverbs between a subject and its verb belong to neither.
@@ -172,6 +177,18 @@ def _subject(text: str, start: int, stop: int, language: str) -> tuple[int, int]
     return _trim(text, start if framed else word_begin, word_begin + len(words))
 
 
+def _main_clause_end(text: str, language: str) -> int:
+    """Where the main clause's subject and first verb are over: before the first subordinating word, skipping a leading subordinate clause."""
+    begin = 0
+    if _LEADING_SUBORDINATE[language].match(text) and "," in text:
+        begin = text.index(",") + 1
+    boundary = _SUBJECT_BOUNDARY[language].search(text, begin)
+    verb = _FINITE_VERB[language].search(text, begin)
+    if verb is None:
+        return len(text)
+    return boundary.start() if boundary and boundary.start() > verb.end() else verb.end()
+
+
 def _clauses(text: str, language: str) -> list[_Piece]:
     """Coordinated clauses, each with a finite verb; a conjunct that starts with its verb borrows the subject of the verb before it."""
     verb = _FINITE_VERB[language]
@@ -188,7 +205,12 @@ def _clauses(text: str, language: str) -> list[_Piece]:
             continue  # "France and Germany aimed at …": a bare "and" joins clauses only before a verb
         context: list[tuple[int, int]] = []
         if verb.match(right):
-            subject = _subject(text, cursor, match.start(), language)
+            if len(right.split(",")[0].split()) < MIN_CLAUSE_WORDS:
+                continue  # "a prominent but uncompensated, advisory post": an adjective, not a verb
+            # After a comma the conjunct continues the sentence's main clause ("He did not rule out that the photo
+            # was his, but said …"); a bare "and" continues the nearest one ("after the man approached him and asked").
+            main = "," in match.group(0) or ";" in match.group(0)
+            subject = _subject(text, 0 if main else cursor, _main_clause_end(text, language) if main else match.start(), language)
             if subject is None:
                 continue
             context = [*starts[-1][1], subject] if subject[0] < cursor else [subject]
