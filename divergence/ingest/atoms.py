@@ -65,7 +65,7 @@ _LIST_ELABORATION = re.compile(
     re.IGNORECASE,
 )
 _NON_FINITE_START = {
-    "en": re.compile(r"\w+ing\b"),
+    "en": re.compile(r"\w+ing\b|\w+ed\s+by\b"),
     "fr": re.compile(r"en\s+\w+ant\b", re.IGNORECASE),
     "ru": re.compile(r"[а-яё]+(?:вшись|вши|ясь)(?!\w)"),
 }
@@ -141,7 +141,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _is_clause(text: str, language: str) -> bool:
     if _NON_FINITE_START[language].match(text):
-        return False  # "…, but making sure …": a participle phrase, not a clause
+        return False  # "…, but making sure …", "…, and motivated by …": a participle phrase, not a clause
     head = " ".join(text.split(",")[0].split()[:CLAUSE_VERB_WITHIN_WORDS])
     return bool(_FINITE_VERB[language].search(head))
 
