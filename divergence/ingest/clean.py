@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from divergence.datamodel import Document, Span
 
@@ -134,7 +135,7 @@ def wrap_width(lines: list[Line]) -> int | None:
     word would not have fitted; one-sentence-per-line text and web pages (one
     long line per paragraph) do not.
     """
-    pairs = [(a, b) for block in _blocks(lines) for a, b in zip(block, block[1:])]
+    pairs = [(a, b) for block in _blocks(lines) for a, b in pairwise(block)]
     lengths = [len(a.text) for a, _ in pairs]  # lines followed by another: a title on its own line does not count
     if not lengths or sum(n > WRAP_MAX_WIDTH for n in lengths) > WRAP_OVERLONG_SHARE * len(lengths):
         return None
@@ -156,7 +157,7 @@ def reflow(text: str, lines: list[Line]) -> list[Line]:
     paragraphs: list[Line] = []
     for block in _blocks(lines):
         current = block[0]
-        for line, following in zip(block, block[1:]):
+        for line, following in pairwise(block):
             if _continues(line, following, width is not None, width or 0):
                 current = Line(current.start, following.end, text[current.start : following.end], after_blank=current.after_blank)
             else:
