@@ -265,6 +265,18 @@ def test_long_runs_without_punctuation_give_bounded_claims_that_cover_them(text)
             ["Президенты обсудили газовый транзит", "Президенты договорились о встрече в июне"],
             ["Президенты обсудили газовый транзит", "договорились о встрече в июне"],
         ),
+        (
+            "Стороны обсудили продление соглашения о транзите газа и договорились провести новую встречу в июне.",
+            "ru",
+            ["Стороны обсудили продление соглашения о транзите газа", "Стороны договорились провести новую встречу в июне"],
+            ["Стороны обсудили продление соглашения о транзите газа", "договорились провести новую встречу в июне"],
+        ),
+        (
+            "Les deux dirigeants ont salué l'adoption des sanctions et ont appelé à renforcer leur mise en œuvre.",
+            "fr",
+            ["Les deux dirigeants ont salué l'adoption des sanctions", "Les deux dirigeants ont appelé à renforcer leur mise en œuvre"],
+            ["Les deux dirigeants ont salué l'adoption des sanctions", "ont appelé à renforcer leur mise en œuvre"],
+        ),
     ],
 )
 def test_compound_claims_split_into_atoms_with_offsets(sentence, language, statements, own):
@@ -287,6 +299,7 @@ def test_compound_claims_split_into_atoms_with_offsets(sentence, language, state
         ("Ils ont discuté de la coopération, y compris la situation en Libye, au Haut-Karabakh et en Ukraine.", "fr"),
         ("Les dirigeants ont discuté de la prolongation de l'accord sur le transit du gaz.", "fr"),
         ("The two ministers met in Geneva on Thursday.", "en"),
+        ("Путин и Макрон провели телефонный разговор в понедельник.", "ru"),
         ("The talks covered a bill that reaffirmed the truce and encouraged prisoner exchanges.", "en"),
         ("两国外长星期四在日内瓦举行会谈，并讨论了能源和安全问题。", "zh"),
     ],

@@ -5,7 +5,9 @@ Russian (other languages keep whole sentences):
 
 - coordinated clauses, each with a finite verb ("Macron raised Mali, and Biden
   spoke about Niger"; "…, et …"; "…, а …"); a conjunct without a subject of its
-  own ("… and also raised Mali") borrows the first clause's subject as context;
+  own ("… and also raised Mali") borrows, as context, the subject of the verb it
+  continues: the main clause's after a comma, the nearest clause's after a bare
+  "and" (with the reporting frame when that clause is "X said that …");
 - reported speech with several complements ("X said that A and that B"; "X a
   déclaré que A et que B"; "X заявил, что A и что B"): the frame "X said that"
   is the context of every complement;
@@ -16,6 +18,11 @@ Russian (other languages keep whole sentences):
 An atom's own words are one span; the shared words are ``context`` spans, so a
 judge can tell which words each atom adds (see ``divergence.datamodel.Atom``).
 A claim that is one fact gets no atoms.
+
+These are surface rules, not a parser: on 25 randomly drawn English news
+sentences that they split, every atom was right in 20; the misses borrow the
+wrong subject when the nearest clause is itself subordinate ("… whether Obama
+was born there and has sent investigators").
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ _ALSO = r"(?:also\s+|aussi\s+|également\s+|также\s+|тоже\s+)?(?!that\b
 _COORDINATION = {
     "en": re.compile(rf",?\s+(?:and|but|while|whereas)\s+{_ALSO}|;\s+", re.IGNORECASE),
     "fr": re.compile(rf",?\s+(?:et|mais|tandis\s+que|alors\s+que)\s+{_ALSO}|;\s+", re.IGNORECASE),
-    "ru": re.compile(rf",\s+(?:а|но|и|однако)\s+{_ALSO}|\s+(?:и|а)\s+также\s+|;\s+", re.IGNORECASE),
+    "ru": re.compile(rf",?\s+(?:а|но|и|однако)\s+{_ALSO}|;\s+", re.IGNORECASE),
 }
 # A comma, a semicolon or "also" marks coordination of clauses; a bare "and" as often joins two names.
 _MARKED_COORDINATION = re.compile(r"[,;]|also|aussi|également|также", re.IGNORECASE)
