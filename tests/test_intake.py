@@ -313,3 +313,13 @@ def test_claims_carry_their_atoms_through_prepare():
     _, claims = prepare(Document(id="doc", text=text, language="en"), Settings())
     assert [len(c.atoms) for c in claims] == [3, 0]
     assert [text[a.start : a.end] for a in claims[0].atoms] == ["Ukraine", "Iran", "the situation in Mali"]
+
+
+def test_crlf_wrapped_readout_keeps_every_sentence_with_offsets_into_the_file(tmp_path):
+    path = tmp_path / "readout.txt"
+    path.write_bytes(white_house(wrapped(READOUT_EN_PARAGRAPHS)).replace("\n", "\r\n").encode("utf-8"))
+    documents, claims, problems = prepare_inputs([str(path)], Settings())
+    raw = path.read_bytes().decode("utf-8")
+    assert problems == [] and len(claims[documents[0].id]) == len(READOUT_EN)
+    for claim in claims[documents[0].id]:
+        assert raw[claim.start : claim.end] == claim.text
