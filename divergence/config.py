@@ -58,6 +58,10 @@ class Settings(BaseModel):
     # --- input -------------------------------------------------------------
     max_document_chars: int = Field(200_000, description="Longer documents are truncated with a warning.")
     language_seed: int = Field(0, description="Seed for langdetect, which is otherwise random.")
+    max_claim_chars: int = Field(
+        600, description="Longest claim: a longer sentence (or a run without punctuation) is cut at its last clause "
+        "break or space before this many characters.",
+    )
 
     # --- alignment and judgement -------------------------------------------
     # Scores below are on the corrected scale (see divergence.judge.align): a

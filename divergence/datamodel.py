@@ -61,6 +61,24 @@ class Document(BaseModel):
         return self.text[span.start : span.end]
 
 
+class Atom(BaseModel):
+    """One atomic fact of a claim that states several (see ``divergence.ingest.atoms``).
+
+    Its own words are one span of the document; the words it shares with the
+    claim's other atoms (the subject of coordinated verbs, the reporting frame
+    "X said that", the verb of a list "discussed") are ``context`` spans, also
+    of the document, kept apart so that only the atom's own words are its
+    content. ``statement`` is what to judge: the context's words, then the
+    atom's.
+    """
+
+    start: int
+    end: int
+    text: str = Field(description="The atom's own words: ``Document.text[start:end]``.")
+    context: list[Span] = Field(default_factory=list, description="Shared words the atom needs to stand alone, in text order, each before ``start``.")
+    statement: str = Field(description="The context's words and the atom's own, joined by spaces: a self-contained statement.")
+
+
 class Claim(BaseModel):
     id: str
     document: str
@@ -71,6 +89,15 @@ class Claim(BaseModel):
     speaker: str | None = Field(None, description="Who says it: a person, an institution, or None for the outlet's own voice.")
     speaker_kind: Literal["person", "institution", "anonymous", "outlet"] = "outlet"
     quote: bool = False
+    atoms: list[Atom] = Field(
+        default_factory=list,
+        description="The claim's atomic facts when it states several (coordinated clauses, a list of topics, reported speech "
+        "with several complements); empty when the claim is one fact.",
+    )
+
+    def facts(self) -> list[Atom]:
+        """What to judge, one fact at a time: the claim's atoms, or the whole claim as its only atom."""
+        return self.atoms or [Atom(start=self.start, end=self.end, text=self.text, statement=self.text)]
 
 
 class Evidence(BaseModel):

@@ -93,3 +93,19 @@ def test_offsets_point_into_original_text():
     doc = clean(Document(id="x", text=text))
     kept = [doc.span_text(s) for s in doc.body]
     assert kept == ["The ministers met in Geneva on Thursday.", "They agreed to talk again."]
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed articles not present")
+def test_seed_pages_wrapped_at_72_columns_lose_their_chrome_and_keep_their_text():
+    import textwrap
+
+    for path in sorted(SEEDS.glob("*.txt")):
+        raw = path.read_text(encoding="utf-8")
+        wrapped = "\n".join(
+            textwrap.fill(line, 72, break_on_hyphens=False, break_long_words=False) if line.strip() else ""
+            for line in raw.splitlines()
+        )
+        as_page, as_wrapped = clean(Document(id="p", text=raw)), clean(Document(id="w", text=wrapped))
+        page_text = " ".join(" ".join(as_page.span_text(s) for s in as_page.body).split())
+        wrapped_text = " ".join(" ".join(as_wrapped.span_text(s) for s in as_wrapped.body).split())
+        assert wrapped_text == page_text, path.name

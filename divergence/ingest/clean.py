@@ -1,6 +1,9 @@
 """Separate article text from site chrome with general rules, keeping offsets.
 
-The rules look at the shape and role of each line, not at site names:
+Hard-wrapped paragraphs (press releases, wire copy, e-mailed readouts wrapped
+at ~72 columns) are reflowed first: a line that continues a sentence is not
+a heading, and blank lines separate paragraphs. The rules then look at the
+shape and role of each paragraph, not at site names:
 headings and navigation have no sentence punctuation; datelines and
 timestamp lines carry nothing but a date; footers start at a credit or
 end-of-article line; boilerplate lines speak about the page itself
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from divergence.datamodel import Document, Span
 
@@ -32,7 +36,11 @@ _TIMESTAMP = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _METADATA_LINE = re.compile(r"^\s*(?:by|par|автор|source|tags?|photo|credit|crédit)\s*:\s*\S", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'»”’“)\]\s]*$")
+# Sentence-final punctuation of every script the encoder reads (Latin, CJK, Devanagari, Arabic, Ethiopic, Myanmar, Khmer).
+SENTENCE_TERMINATORS = ".!?…:;。！？；：।॥؟۔።။។"
+_SENTENCE_END = re.compile(rf"[{SENTENCE_TERMINATORS}][\"'»”’“」』）)\]\s]*$")
+# Scripts written without spaces between words: a character is closer to a syllable or a word than to a letter.
+UNSPACED_SCRIPT = re.compile(r"[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
 _BOILERPLATE = re.compile(
     r"""subscribe|sign\ up|newsletter|donat(?:e|ion)|support\ us|please\ support|all\ rights\ reserved|©|copyright|
     cookies?\b|click\ here|powered\ by|leave\ a\ (?:reply|comment)|comments?\ (?:are|policy)|follow\ us|
@@ -55,6 +63,12 @@ _DATELINE_PREFIX = re.compile(
 )
 
 HEADING_MAX_WORDS = 14
+# A hard-wrapped block has lines no wider than this (e-mail and wire copy wrap at 64-80 columns).
+WRAP_MAX_WIDTH = 100
+WRAP_MIN_WIDTH = 30
+WRAP_OVERLONG_SHARE = 0.1  # a few unwrapped lines (a title, a URL) may be wider
+WRAP_MIN_BREAKS = 2  # lines that end mid-sentence at the wrap column …
+WRAP_MIN_BREAK_SHARE = 0.25  # … and their share of the line breaks inside paragraphs
 TITLE_MIN_WORDS = 4
 MASTHEAD_LINES = 5
 FOOTER_MIN_POSITION = 0.4
@@ -66,17 +80,91 @@ class Line:
     end: int
     text: str
     kind: str = "sentence"
+    after_blank: bool = False
+
+
+def word_count(text: str) -> int:
+    """Words, counting two characters of an unspaced script (Chinese, Japanese, Thai …) as one word."""
+    unspaced = len(UNSPACED_SCRIPT.findall(text))
+    spaced = len(UNSPACED_SCRIPT.sub(" ", text).split())
+    return spaced + (unspaced + 1) // 2
 
 
 def _lines(text: str, offset: int = 0) -> list[Line]:
     lines = []
+    blank = False
     for raw in text[offset:].splitlines(keepends=True):
         stripped = raw.strip()
         if stripped:
             lead = len(raw) - len(raw.lstrip())
-            lines.append(Line(offset + lead, offset + lead + len(stripped), stripped))
+            lines.append(Line(offset + lead, offset + lead + len(stripped), stripped, after_blank=blank))
+            blank = False
+        else:
+            blank = True
         offset += len(raw)
     return lines
+
+
+def _blocks(lines: list[Line]) -> list[list[Line]]:
+    """Runs of lines not separated by a blank line."""
+    blocks: list[list[Line]] = []
+    for line in lines:
+        if line.after_blank or not blocks:
+            blocks.append([])
+        blocks[-1].append(line)
+    return blocks
+
+
+def _filled(line: Line, following: Line, width: int) -> bool:
+    """The wrapper broke here: the next word would not have fitted on the line (a no-break space joins words)."""
+    return len(line.text) + 1 + len(re.split(r"[ \t]", following.text, maxsplit=1)[0]) > width
+
+
+def _continues(line: Line, following: Line, wrapped: bool, width: int) -> bool:
+    if is_timestamp_line(following.text) or _METADATA_LINE.match(following.text):
+        return False  # a dateline or a byline is a line of its own, whatever its length
+    if not _SENTENCE_END.search(line.text) and following.text[0].islower():
+        return True
+    return wrapped and _filled(line, following, width) and following.text != line.text
+
+
+def wrap_width(lines: list[Line]) -> int | None:
+    """The column a hard-wrapped text was wrapped at, or None when it was not wrapped.
+
+    Greedy wrapping leaves lines that break mid-sentence exactly where the next
+    word would not have fitted; one-sentence-per-line text and web pages (one
+    long line per paragraph) do not.
+    """
+    pairs = [(a, b) for block in _blocks(lines) for a, b in pairwise(block)]
+    lengths = [len(a.text) for a, _ in pairs]  # lines followed by another: a title on its own line does not count
+    if not lengths or sum(n > WRAP_MAX_WIDTH for n in lengths) > WRAP_OVERLONG_SHARE * len(lengths):
+        return None
+    width = max(n for n in lengths if n <= WRAP_MAX_WIDTH)
+    breaks = sum(_filled(a, b, width) and not _SENTENCE_END.search(a.text) for a, b in pairs)
+    if width < WRAP_MIN_WIDTH or breaks < WRAP_MIN_BREAKS or breaks < WRAP_MIN_BREAK_SHARE * len(pairs):
+        return None
+    return width
+
+
+def reflow(text: str, lines: list[Line]) -> list[Line]:
+    """Join the lines of each hard-wrapped paragraph into one line spanning them (offsets kept).
+
+    In a hard-wrapped text (see ``wrap_width``) a filled line continues on the
+    next one; a blank line ends the paragraph. Anywhere, a lower-case line
+    after an unfinished one continues it.
+    """
+    width = wrap_width(lines)
+    paragraphs: list[Line] = []
+    for block in _blocks(lines):
+        current = block[0]
+        for line, following in pairwise(block):
+            if _continues(line, following, width is not None, width or 0):
+                current = Line(current.start, following.end, text[current.start : following.end], after_blank=current.after_blank)
+            else:
+                paragraphs.append(current)
+                current = following
+        paragraphs.append(current)
+    return paragraphs
 
 
 def _normalised(text: str) -> str:
@@ -94,7 +182,7 @@ def classify(lines: list[Line]) -> None:
         counts[key] = counts.get(key, 0) + 1
     seen_sentences: set[str] = set()
     for line in lines:
-        words = len(line.text.split())
+        words = word_count(line.text)
         if is_timestamp_line(line.text):
             line.kind = "timestamp"
         elif _METADATA_LINE.match(line.text):
@@ -133,13 +221,14 @@ def _cut_masthead(lines: list[Line]) -> None:
 
 def clean(document: Document) -> Document:
     """Fill ``body`` and ``removed``; take the title from the first heading when missing."""
-    lines = _lines(document.text, document.content_start)
+    lines = reflow(document.text, _lines(document.text, document.content_start))
     classify(lines)
     _cut_footer(lines, len(document.text) - document.content_start)
     _cut_masthead(lines)
     if len(lines) == 1 and lines[0].kind == "heading":
         # A one-line text has no page around it: it is the statement itself, punctuated or not.
         lines[0].kind = "sentence"
+    _keep_something(lines)
 
     body: list[Span] = []
     removed: list[Span] = []
@@ -157,6 +246,20 @@ def clean(document: Document) -> Document:
     return document.model_copy(update={"body": body, "removed": removed, "title": title})
 
 
+_NEVER_TEXT = ("timestamp", "metadata", "boilerplate", "symbols")
+
+
+def _keep_something(lines: list[Line]) -> None:
+    """A text that has words is never refused: when every line looks like chrome, its unpunctuated lines are the text."""
+    if any(line.kind == "sentence" for line in lines):
+        return
+    fallback = [line for line in lines if line.kind not in _NEVER_TEXT] or [
+        line for line in lines if re.search(r"[^\W\d_]", line.text)
+    ]
+    for line in fallback:
+        line.kind = "sentence"
+
+
 _MENU = re.compile(r"\s[|›»/]\s|^\W|[|›»]$|^(?:by|from|par|de|with|avec|автор|источник)\b", re.IGNORECASE)
 
 
@@ -171,7 +274,7 @@ def headline(lines: list[Line]) -> str | None:
     for line in lines:
         if line.kind == "sentence":
             break
-        if line.kind in ("heading", "repeated") and len(line.text.split()) >= TITLE_MIN_WORDS and not _MENU.search(line.text):
+        if line.kind in ("heading", "repeated") and word_count(line.text) >= TITLE_MIN_WORDS and not _MENU.search(line.text):
             candidates.append(line)
     headings = [line for line in candidates if line.kind == "heading"]
     chosen = headings[-1] if headings else (candidates[0] if candidates else None)
