@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from divergence.datamodel import Report, Status
+from divergence.datamodel import Report, ScoreReport, Status
 
 SYMBOLS = {Status.supported: "✓", Status.partial: "≈", Status.absent: "∅", Status.contradicted: "✗"}
 STYLES = {Status.supported: "green", Status.partial: "yellow", Status.absent: "dim", Status.contradicted: "bold red"}
@@ -24,15 +24,20 @@ def to_html(report: Report) -> str:
     return template.render(report=report, documents={d.id: d for d in report.documents}, symbols=SYMBOLS)
 
 
-def json_schema() -> dict:
-    schema = Report.model_json_schema()
+SCHEMA_MODELS = {"report": Report, "score": ScoreReport}
+
+
+def json_schema(kind: str = "report") -> dict:
+    """The JSON schema of a report (``kind="report"``: compare/cluster/analyze/show) or of ``score`` output."""
+    model = SCHEMA_MODELS[kind]
+    schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"https://divergence.invalid/schema/report-{Report.model_fields['schema_version'].default}.json"
+    schema["$id"] = f"https://divergence.invalid/schema/{kind}-{model.model_fields['schema_version'].default}.json"
     return schema
 
 
-def schema_path() -> Path:
-    return Path(__file__).parent / "schema" / "report.schema.json"
+def schema_path(kind: str = "report") -> Path:
+    return Path(__file__).parent / "schema" / f"{kind}.schema.json"
 
 
 def _counts(claims, document_id) -> dict[Status, int]:
