@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -18,13 +20,60 @@ def to_json(report) -> str:
 
 
 def to_html(report: Report) -> str:
-    """A self-contained page for people: every event, every claim, its status in every other source."""
+    """A self-contained page for people (no network: inline CSS and JS, a CSP that forbids any load).
+
+    Overview first (sources, counts, most important divergences), then the coverage matrix and the
+    sources side by side; a timeline when there are several events. Every piece of data is escaped.
+    """
     from jinja2 import Environment, PackageLoader, select_autoescape
+    from markupsafe import Markup
+
+    from divergence.report.overview import CONTRADICTION, OMISSION, SINGLE_SOURCE, overview, passages, source_names, timeline
 
     environment = Environment(loader=PackageLoader("divergence.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True)
+    script = (Path(__file__).parent / "templates" / "report.js").read_text(encoding="utf-8")
+    script_hash = "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    documents = {d.id: d for d in report.documents}
+    views = overview(report)
+    names = source_names(report.documents)
+    data, overall, texts = {}, {}, {}
+    for view in views:
+        event = view.event
+        claims = {c.id: {"doc": c.document, "text": c.text, "statuses": {
+            other: {"s": j.status.value, "r": j.reason, "ev": j.evidence.claims if j.evidence else []} for other, j in c.statuses.items()}}
+            for c in event.claims}
+        data[event.id] = {"sources": {s.id: s.name for s in view.sources}, "claims": claims}
+        overall.update({c.id: _overall(c) for c in event.claims})
+        texts[event.id] = {s.id: passages(documents.get(s.id), [c for c in event.claims if c.document == s.id]) for s in view.sources}
+    seen, all_sources = set(), []
+    for view in views:
+        for source in view.sources:
+            if source.id not in seen and len(view.sources) > 1:
+                seen.add(source.id)
+                all_sources.append(source)
     template = environment.get_template("report.html.j2")
-    return template.render(report=report, documents={d.id: d for d in report.documents}, symbols=SYMBOLS)
+    return template.render(
+        report=report, views=views, timeline=timeline(views, report), names=names, data=data, overall=overall, passages=texts,
+        all_sources=all_sources, statuses=[s.value for s in Status], mixed=[p for p in report.problems if p.code == MIXED_EVENTS],
+        kind_names={CONTRADICTION: "contradiction", SINGLE_SOURCE: "only one source", OMISSION: "omission"},
+        cell_symbols={"says": "●", "partly": "◐", "omits": "○", "contradicts": "✗"},
+        script=Markup(script), script_hash=script_hash,
+    )
+
+
+def _overall(claim) -> str:
+    """A claim's colour in the side-by-side view: contradicted anywhere, absent everywhere, supported everywhere, or partial."""
+    found = [j.status for j in claim.statuses.values()]
+    if not found:
+        return "none"
+    if Status.contradicted in found:
+        return "contradicted"
+    if all(s is Status.absent for s in found):
+        return "absent"
+    if all(s is Status.supported for s in found):
+        return "supported"
+    return "partial"
 
 
 SCHEMA_MODELS = {"report": Report, "score": ScoreReport}
