@@ -30,6 +30,8 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    csv = "csv"  # one row per claim × other source
+    claimreview = "claimreview"  # schema.org ClaimReview JSON-LD for contradicted claims
 
 
 ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
@@ -87,6 +89,10 @@ def _write_report(report, format: Format, output: Path | None, text_view=None) -
         _emit(to_markdown(report), output)
     elif format is Format.html:
         _emit(to_html(report), output)
+    elif format in (Format.csv, Format.claimreview):
+        from divergence.report.exports import to_claimreview, to_csv
+
+        _emit(to_csv(report) if format is Format.csv else to_claimreview(report), output)
     elif output is not None:
         console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
         text_view(report, console)

@@ -156,13 +156,20 @@ def claim_groups(event: Event, sources: list[str]) -> list[ClaimGroup]:
 
 def _group(group_id: str, row: dict[str, ClaimReport], sources: list[str]) -> ClaimGroup:
     cells, reasons = {}, {}
+    # Who says otherwise: of the sources in a contradicted pair, those in the most such pairs (with three
+    # sources where two say "twelve" and one "twenty", the one saying "twenty"; with two, both).
+    conflicts: dict[str, list[str]] = {}
+    for member in row.values():
+        for other, judgement in member.statuses.items():
+            if other in sources and judgement.status is Status.contradicted:
+                conflicts.setdefault(member.document, []).append(judgement.reason)
+                conflicts.setdefault(other, []).append(judgement.reason)
+    most = max((len(r) for r in conflicts.values()), default=0)
     for source in sources:
         claim = row.get(source)
         against = [(m.statuses[source], m.document) for m in row.values() if source in m.statuses]
-        own = [claim.statuses[other] for other in row if claim is not None and other in claim.statuses]
-        contradicted = [j for j, _ in against if j.status is Status.contradicted] + [j for j in own if j.status is Status.contradicted]
-        if contradicted:
-            cells[source], reasons[source] = CONTRADICTS, contradicted[0].reason
+        if conflicts.get(source) and len(conflicts[source]) == most:
+            cells[source], reasons[source] = CONTRADICTS, conflicts[source][0]
         elif claim is not None:
             cells[source] = SAYS
         elif any(j.status in (Status.supported, Status.partial) for j, _ in against):
