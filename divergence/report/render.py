@@ -35,7 +35,7 @@ def to_html(report: Report) -> str:
     script = (Path(__file__).parent / "templates" / "report.js").read_text(encoding="utf-8")
     script_hash = "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
     documents = {d.id: d for d in report.documents}
-    views = overview(report)
+    views = timeline(overview(report), report)  # several events: in time order, as the timeline lists them
     names = source_names(report.documents)
     data, overall, texts = {}, {}, {}
     for view in views:
@@ -54,7 +54,7 @@ def to_html(report: Report) -> str:
                 all_sources.append(source)
     template = environment.get_template("report.html.j2")
     return template.render(
-        report=report, views=views, timeline=timeline(views, report), names=names, data=data, overall=overall, passages=texts,
+        report=report, views=views, timeline=views, names=names, data=data, overall=overall, passages=texts,
         all_sources=all_sources, statuses=[s.value for s in Status], mixed=[p for p in report.problems if p.code == MIXED_EVENTS],
         kind_names={CONTRADICTION: "contradiction", SINGLE_SOURCE: "only one source", OMISSION: "omission"},
         cell_symbols={"says": "●", "partly": "◐", "omits": "○", "contradicts": "✗"},
