@@ -42,6 +42,15 @@ class Span(BaseModel):
     end: int
 
 
+class SourceSegment(BaseModel):
+    """A piece of a document's ``text`` found verbatim (entities decoded) in the file it was read from."""
+
+    start: int
+    end: int
+    file_start: int = Field(description="Character offset in the file as read (decoded), where the piece starts.")
+    file_end: int
+
+
 class Document(BaseModel):
     id: str
     text: str = Field(description="The text as loaded; every offset points into it.")
@@ -56,6 +65,8 @@ class Document(BaseModel):
     body: list[Span] = Field(default_factory=list, description="Spans kept as article text after cleaning.")
     removed: list[Span] = Field(default_factory=list, description="Spans removed as site chrome.")
     warnings: list[str] = Field(default_factory=list)
+    source_map: list[SourceSegment] = Field(default_factory=list, description=(
+        "For HTML input: where pieces of ``text`` (the extracted main text) sit in the HTML file; empty otherwise."))
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]
@@ -152,6 +163,9 @@ class DocumentSummary(BaseModel):
         "the API. In every case ``text`` below is exactly the string the offsets index."))
     text: str | None = Field(None, description="The text every offset of this document indexes.")
     body: list[Span] = Field(default_factory=list, description="Spans of ``text`` kept as article text after cleaning.")
+    source_map: list[SourceSegment] = Field(default_factory=list, description=(
+        "offsets 'extracted_text' only: pieces of ``text`` and where they sit in the HTML file as read (character offsets), "
+        "so any claim offset can be mapped back to the page source; text trafilatura rewrote stays unmapped."))
 
     @classmethod
     def of(cls, document: Document, claims: int) -> DocumentSummary:
@@ -170,6 +184,7 @@ class DocumentSummary(BaseModel):
             offsets=offset_basis(document.path),
             text=document.text,
             body=document.body,
+            source_map=document.source_map,
         )
 
 

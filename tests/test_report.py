@@ -322,3 +322,28 @@ def test_report_states_what_offsets_index(tmp_path, settings, hostile_report):
     for claim in report.events[0].claims:
         assert summaries[claim.document].text[claim.start : claim.end] == claim.text
     assert text.read_text(encoding="utf-8")[summaries["le_courrier_hostile"].body[0].start :].startswith("L'Ostravie")
+    # HTML claims map back to the page as written
+    from divergence.ingest.html_offsets import file_span
+
+    source = page.read_text(encoding="utf-8")
+    html_claims = [c for c in report.events[0].claims if c.document == "page"]
+    assert html_claims and not summaries["le_courrier_hostile"].source_map
+    for claim in html_claims:
+        start, end = file_span(summaries["page"].source_map, claim.start, claim.end)
+        assert source[start:end] == claim.text
+
+
+def test_html_offsets_survive_entities_tags_and_line_breaks():
+    from divergence.ingest.html_offsets import file_span, source_map
+
+    page = ("<html><body><nav>Home</nav><style>p{}</style><article><h1>Ostravia &amp; Kartenia</h1>\n<p>They agreed to reopen\n   their "
+            "embassies in Gen&egrave;ve.</p><script>var x = 'reopen';</script><p>The <b>twelve</b> prisoners.</p></article></body></html>")
+    extracted = "Ostravia & Kartenia\nThey agreed to reopen their embassies in Genève.\nThe twelve prisoners."
+    segments = source_map(extracted, page)
+    for needle, expected in (("Ostravia & Kartenia", "Ostravia &amp; Kartenia"),
+                             ("reopen their embassies in Genève", "reopen\n   their embassies in Gen&egrave;ve"),
+                             ("The twelve prisoners.", "The <b>twelve</b> prisoners.")):
+        start = extracted.index(needle)
+        file_start, file_end = file_span(segments, start, start + len(needle))
+        assert page[file_start:file_end] == expected
+    assert file_span(source_map("Not in the page at all.", page), 0, 5) is None
