@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -252,6 +253,10 @@ def test_provenance_names_tool_models_and_time(fixture_reports, settings, monkey
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     fixed = compare([FIXTURES / "events" / "call-keller-varga"], settings)
     assert fixed.provenance.generated_at == "2023-11-14T22:13:20Z"
+    from divergence.report.provenance import generation_time
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", generation_time()) and generation_time() != "2023-11-14T22:13:20Z"
     assert json.loads(fixed.model_dump_json())["schema_version"] == "1.3"
 
 
