@@ -59,12 +59,12 @@ def compare(
     sources = [d for d in prepared if d.id not in copies]
     if len(sources) < 2:
         raise NotEnoughDocuments(f"compare needs two different documents; {', '.join(copies)} copy {sources[0].id}")
+    event = judge_event(sources, claims, runtime)
     # Are these one event? The same-event model says which documents look like another one (W203).
     profiles = profile_documents(prepared, claims, runtime)
     clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event)
     groups = event_groups(profiles, clusterer)
     mixed = mixed_event_warnings(prepared, profiles, groups, clusterer)
-    event = judge_event(sources, claims, runtime, known_vectors={p.id: p.claim_vectors for p in profiles})
     event = discount_date_conflicts(event, groups)
     event.documents = [d.id for d in prepared]
     event.duplicates = copies
@@ -160,9 +160,22 @@ def score(
     **overrides,
 ):
     """Score one article against a corpus store (see :meth:`divergence.store.corpus.Corpus.score`); adds it unless ``add=False``."""
+    runtime = _runtime(settings, runtime, overrides)
+    scored = _score_in_store(source, store, add=add, runtime=runtime)
+    return scored.model_copy(update={"provenance": provenance_of(runtime)})
+
+
+def _score_in_store(
+    source: Input,
+    store: str | Path,
+    settings: Settings | None = None,
+    *,
+    add: bool = True,
+    runtime: Runtime | None = None,
+    **overrides,
+):
+    """The score report as the store makes it (``score`` adds its provenance)."""
     from divergence.store.corpus import Corpus
 
-    runtime = _runtime(settings, runtime, overrides)
-    with Corpus(store, runtime=runtime) as corpus:
-        scored = corpus.score(source, add=add)
-    return scored.model_copy(update={"provenance": provenance_of(runtime)})
+    with Corpus(store, runtime=_runtime(settings, runtime, overrides)) as corpus:
+        return corpus.score(source, add=add)

@@ -85,14 +85,14 @@ def _write_report(report, format: Format, output: Path | None, text_view=None) -
     _report_problems(report.problems)
     if format is Format.json:
         _emit(to_json(report), output)
-    elif format is Format.markdown:
-        _emit(to_markdown(report), output)
-    elif format is Format.html:
-        _emit(to_html(report), output)
     elif format in (Format.csv, Format.claimreview):
         from divergence.report.exports import to_claimreview, to_csv
 
         _emit(to_csv(report) if format is Format.csv else to_claimreview(report), output)
+    elif format is Format.markdown:
+        _emit(to_markdown(report), output)
+    elif format is Format.html:
+        _emit(to_html(report), output)
     elif output is not None:
         console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
         text_view(report, console)
