@@ -201,3 +201,16 @@ def test_seed_report_names_sources_not_hashes(seeds_analysis, tmp_path):
     for mark in tree.xpath("//th"):
         assert not re.fullmatch(r"\d{3}_[0-9a-f]{16}", mark.text_content().strip())
     screenshot(page, tmp_path, "seeds-analysis.png", size="1400,3000")
+
+
+def test_page_prints(fixture_reports, tmp_path):
+    """Print media: filters hidden, every claim shown; Chromium's own print path produces the PDF."""
+    _, report = fixture_reports["geneva-ministers"]
+    page = _write(report, tmp_path, "print.html")
+    markup = page.read_text(encoding="utf-8")
+    assert "@media print" in markup and ".filters, .no-print { display: none !important; }" in markup
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / "geneva-print.pdf"
+    _chromium(tmp_path, f"--print-to-pdf={target}", "--no-pdf-header-footer", page.as_uri() + "#filter=contradictions")
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
