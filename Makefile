@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 EVAL_DATA ?= ../shared/eval
 
-.PHONY: install demo test test-fast bench eval train lint model clean browser
+.PHONY: install demo test test-fast bench eval train lint model clean browser schema
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ demo: model
 
 test: model browser
 	$(PY) -m pytest
+
+# The shipped JSON schemas (report, score) regenerated from the data model after a change to datamodel.py.
+schema: install
+	$(PY) -c "from divergence.report.render import write_schemas; write_schemas()"
 
 # Headless Chromium for tests/test_browser.py (Debian's chromium); skipped cleanly when not root or not apt.
 browser:

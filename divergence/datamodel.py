@@ -72,6 +72,11 @@ class Document(BaseModel):
         return self.text[span.start : span.end]
 
 
+def claim_id(document: str, start: int, end: int) -> str:
+    """A claim's id: its document's id and its offsets, so it is the same in every run (report 1.3)."""
+    return f"{document}#{start}-{end}"
+
+
 class Claim(BaseModel):
     id: str
     document: str

@@ -67,7 +67,7 @@ def segment(document: Document, seed: int = 0) -> list[Claim]:
                     continue
                 claims.append(
                     Claim(
-                        id=f"{document.id}#{c_start}-{c_end}",  # stable: document id and offsets
+                        id=f"{document.id}#{len(claims) + 1}",
                         document=document.id,
                         text=text,
                         start=c_start,

@@ -92,6 +92,14 @@ def schema_path(kind: str = "report") -> Path:
     return Path(__file__).parent / "schema" / f"{kind}.schema.json"
 
 
+def write_schemas() -> None:
+    """Regenerate the shipped schemas from the data model (`make schema`; tests check they match)."""
+    import json
+
+    for kind in SCHEMA_MODELS:
+        schema_path(kind).write_text(json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _counts(claims, document_id) -> dict[Status, int]:
     counts = {status: 0 for status in Status}
     for claim in claims:
