@@ -23,6 +23,11 @@ class Status(StrEnum):
     contradicted = "contradicted"
 
 
+def claim_id(document: str, start: int, end: int) -> str:
+    """A claim's id: its document's id and its offsets, so it is the same in every run (report 1.3)."""
+    return f"{document}#{start}-{end}"
+
+
 class DateMention(BaseModel):
     """A date named in a text, resolved as far as its anchor allows."""
 
@@ -70,11 +75,6 @@ class Document(BaseModel):
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]
-
-
-def claim_id(document: str, start: int, end: int) -> str:
-    """A claim's id: its document's id and its offsets, so it is the same in every run (report 1.3)."""
-    return f"{document}#{start}-{end}"
 
 
 class Claim(BaseModel):
