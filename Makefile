@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 EVAL_DATA ?= ../shared/eval
 
-.PHONY: install demo test test-fast bench eval train lint model clean
+.PHONY: install demo test test-fast bench eval train lint model clean browser schema
 
 install: $(STAMP)
 
@@ -28,11 +28,26 @@ demo: model
 	$(PY) -m divergence ingest fixtures/events --store out/corpus.db
 	$(PY) -m divergence events --store out/corpus.db
 	$(PY) -m divergence score fixtures/incoming/baltic_daily.txt --store out/corpus.db --no-add
+	$(PY) -m divergence analyze fixtures/events --format html --output out/fixtures-report.html
+	@if [ -d ../shared/seeds ]; then $(PY) -m divergence analyze ../shared/seeds --format html --output out/seeds-report.html \
+		&& echo "HTML report of the seeds written to out/seeds-report.html"; fi
+	@echo "HTML report of the fixtures (opens offline) written to out/fixtures-report.html"
 	@echo "JSON report of all fixture events written to out/fixtures-analysis.json; corpus store in out/corpus.db"
 	@echo "HTTP API: $(PY) -m divergence serve --store out/corpus.db  (OpenAPI at http://127.0.0.1:8000/docs)"
 
-test: model
+test: model browser
 	$(PY) -m pytest
+
+# The shipped JSON schemas (report, score) regenerated from the data model after a change to datamodel.py.
+schema: install
+	$(PY) -c "from divergence.report.render import write_schemas; write_schemas()"
+
+# Headless Chromium for tests/test_browser.py (Debian's chromium); skipped cleanly when not root or not apt.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"; \
+	else apt-get update && apt-get install -y chromium || echo "chromium could not be installed: the browser tests will be skipped"; fi
 
 bench: model
 	$(PY) -m dev.bench
@@ -50,4 +65,4 @@ lint: install
 	$(VENV)/bin/ruff check divergence tests fixtures
 
 clean:
-	rm -rf $(VENV) .cache out models/multilingual-e5-small
+	rm -rf $(VENV) .cache out models/multilingual-e5-small test-artifacts

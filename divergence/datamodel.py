@@ -11,9 +11,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Status(StrEnum):
@@ -21,6 +21,11 @@ class Status(StrEnum):
     partial = "partial"
     absent = "absent"
     contradicted = "contradicted"
+
+
+def claim_id(document: str, start: int, end: int) -> str:
+    """A claim's id: its document's id and its offsets, so it is the same in every run (report 1.3)."""
+    return f"{document}#{start}-{end}"
 
 
 class DateMention(BaseModel):
@@ -42,6 +47,15 @@ class Span(BaseModel):
     end: int
 
 
+class SourceSegment(BaseModel):
+    """A piece of a document's ``text`` found verbatim (entities decoded) in the file it was read from."""
+
+    start: int
+    end: int
+    file_start: int = Field(description="Character offset in the file as read (decoded), where the piece starts.")
+    file_end: int
+
+
 class Document(BaseModel):
     id: str
     text: str = Field(description="The text as loaded; every offset points into it.")
@@ -56,6 +70,8 @@ class Document(BaseModel):
     body: list[Span] = Field(default_factory=list, description="Spans kept as article text after cleaning.")
     removed: list[Span] = Field(default_factory=list, description="Spans removed as site chrome.")
     warnings: list[str] = Field(default_factory=list)
+    source_map: list[SourceSegment] = Field(default_factory=list, description=(
+        "For HTML input: where pieces of ``text`` (the extracted main text) sit in the HTML file; empty otherwise."))
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]
@@ -144,6 +160,21 @@ class ClaimReport(Claim):
     statuses: dict[str, Judgement] = Field(description="Status of this claim in every other document of the event.")
 
 
+OffsetBasis = Literal["file", "record_text", "extracted_text", "input_text"]
+
+
+def offset_basis(path: str | None) -> OffsetBasis:
+    """What a loaded document's offsets index, from the kind of file it came from (see ``DocumentSummary.offsets``)."""
+    if not path or path == "-":
+        return "input_text" if not path else "file"
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    if suffix in ("html", "htm", "xhtml"):
+        return "extracted_text"
+    if suffix in ("json", "jsonl"):
+        return "record_text"
+    return "file"
+
+
 class DocumentSummary(BaseModel):
     id: str
     language: str | None
@@ -156,6 +187,17 @@ class DocumentSummary(BaseModel):
     claims: int = 0
     removed_chars: int = Field(0, description="Characters removed as site chrome.")
     warnings: list[str] = Field(default_factory=list)
+    # Report 1.3: what the offsets index, and that text itself, so a report can show its sources.
+    offsets: OffsetBasis = Field("file", description=(
+        "What every claim and evidence offset of this document indexes: 'file' — the file as written (front matter "
+        "included; for .txt/.md); 'record_text' — the record's text field (.json/.jsonl); 'extracted_text' — the main "
+        "text trafilatura extracted from the page (.html), not the HTML source; 'input_text' — the text given through "
+        "the API. In every case ``text`` below is exactly the string the offsets index."))
+    text: str | None = Field(None, description="The text every offset of this document indexes.")
+    body: list[Span] = Field(default_factory=list, description="Spans of ``text`` kept as article text after cleaning.")
+    source_map: list[SourceSegment] = Field(default_factory=list, description=(
+        "offsets 'extracted_text' only: pieces of ``text`` and where they sit in the HTML file as read (character offsets), "
+        "so any claim offset can be mapped back to the page source; text trafilatura rewrote stays unmapped."))
 
     @classmethod
     def of(cls, document: Document, claims: int) -> DocumentSummary:
@@ -171,6 +213,10 @@ class DocumentSummary(BaseModel):
             claims=claims,
             removed_chars=sum(s.end - s.start for s in document.removed),
             warnings=document.warnings,
+            offsets=offset_basis(document.path),
+            text=document.text,
+            body=document.body,
+            source_map=document.source_map,
         )
 
 
@@ -203,10 +249,31 @@ class Problem(BaseModel):
     set_aside: bool = Field(True, description="False for a warning: the document was still used.")
 
 
+def _schema_version_required(schema: dict) -> None:
+    required = schema.setdefault("required", [])
+    if "schema_version" not in required:
+        required.insert(0, "schema_version")
+
+
+class Provenance(BaseModel):
+    """What made a report: enough to reproduce it or to tell two runs apart."""
+
+    tool_version: str
+    generated_at: str = Field(description="UTC time of generation, ISO 8601 (SOURCE_DATE_EPOCH when set, for reproducible output).")
+    encoder: str = Field(description="The sentence encoder (id or path).")
+    encoder_fingerprint: str | None = Field(None, description="Hash of the encoder's weights and configuration.")
+    judge_fingerprint: str | None = Field(None, description="Hash of the claim judge file.")
+    same_event_fingerprint: str | None = Field(None, description="Hash of the same-event model file.")
+    settings: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
 class Report(BaseModel):
-    schema_version: str = SCHEMA_VERSION
+    model_config = ConfigDict(json_schema_extra=_schema_version_required)
+
+    schema_version: Literal["1.3"] = SCHEMA_VERSION
     generator: str = "divergence"
     model: str
+    provenance: Provenance | None = None
     documents: list[DocumentSummary]
     events: list[Event]
     problems: list[Problem] = Field(default_factory=list, description="Inputs that were set aside, and why.")
@@ -215,9 +282,12 @@ class Report(BaseModel):
 class ScoreReport(BaseModel):
     """`divergence score`: one article against the stored sources of its event."""
 
-    schema_version: str = SCHEMA_VERSION
+    model_config = ConfigDict(json_schema_extra=_schema_version_required)
+
+    schema_version: Literal["1.3"] = SCHEMA_VERSION
     generator: str = "divergence"
     model: str
+    provenance: Provenance | None = None
     document: DocumentSummary
     event_id: str | None = Field(description="The stored event the article belongs to (after --no-add: the one it would join).")
     new_event: bool = Field(description="True when no stored event matched: the article starts a new one.")

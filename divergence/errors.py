@@ -77,6 +77,7 @@ class NotInStore(StoreError):
 NO_CLAIMS = "E106"
 UNDATED = "W201"
 UNKNOWN_SCRIPT = "W202"
+MIXED_EVENTS = "W203"
 FITTED_SETTINGS_DIFFER = "W301"
 REQUEST_TOO_LARGE = "E413"
 INVALID_REQUEST = "E422"
@@ -93,6 +94,7 @@ CODES = {
     "E200": "not enough usable documents",
     UNDATED: "no event date found; grouped on content and names only",
     UNKNOWN_SCRIPT: "mostly in a script the encoder may not cover",
+    MIXED_EVENTS: "compare: this document looks like another event than the others (use `analyze`)",
     "E300": "the encoder or a fitted model could not be loaded",
     FITTED_SETTINGS_DIFFER: "a fitted model runs with another encoder or other settings than it was fitted with",
     "E400": "invalid setting",

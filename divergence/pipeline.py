@@ -19,9 +19,11 @@ from divergence.errors import NotEnoughDocuments
 from divergence.events.assemble import assemble_events, undated_warnings
 from divergence.events.cluster import EventClusterer
 from divergence.events.copies import find_copies, fingerprint
+from divergence.events.mixed import discount_date_conflicts, event_groups, mixed_event_warnings
 from divergence.events.profile import Profile, build_profile
 from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import judge_event
+from divergence.report.provenance import provenance_of
 from divergence.runtime import Runtime, runtime_for
 
 __all__ = ["Input", "analyze", "cluster", "compare", "profile_documents", "score"]
@@ -58,13 +60,20 @@ def compare(
     if len(sources) < 2:
         raise NotEnoughDocuments(f"compare needs two different documents; {', '.join(copies)} copy {sources[0].id}")
     event = judge_event(sources, claims, runtime)
+    # Are these one event? The same-event model says which documents look like another one (W203).
+    profiles = profile_documents(prepared, claims, runtime)
+    clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event)
+    groups = event_groups(profiles, clusterer)
+    mixed = mixed_event_warnings(prepared, profiles, groups, clusterer)
+    event = discount_date_conflicts(event, groups)
     event.documents = [d.id for d in prepared]
     event.duplicates = copies
     return Report(
         model=runtime.settings.model,
+        provenance=provenance_of(runtime),
         documents=[DocumentSummary.of(d, len(claims[d.id])) for d in prepared],
         events=[event],
-        problems=all_problems + runtime.warnings(same_event=False),
+        problems=all_problems + mixed + runtime.warnings(),
     )
 
 
@@ -112,6 +121,7 @@ def _cluster_inputs(
     events, warnings, profiles = _cluster_prepared(prepared, claims, runtime)
     report = Report(
         model=runtime.settings.model,
+        provenance=provenance_of(runtime),
         documents=[DocumentSummary.of(d, len(claims[d.id])) for d in prepared],
         events=events,
         problems=all_problems + warnings + runtime.warnings(judge=False),
@@ -150,6 +160,21 @@ def score(
     **overrides,
 ):
     """Score one article against a corpus store (see :meth:`divergence.store.corpus.Corpus.score`); adds it unless ``add=False``."""
+    runtime = _runtime(settings, runtime, overrides)
+    scored = _score_in_store(source, store, add=add, runtime=runtime)
+    return scored.model_copy(update={"provenance": provenance_of(runtime)})
+
+
+def _score_in_store(
+    source: Input,
+    store: str | Path,
+    settings: Settings | None = None,
+    *,
+    add: bool = True,
+    runtime: Runtime | None = None,
+    **overrides,
+):
+    """The score report as the store makes it (``score`` adds its provenance)."""
     from divergence.store.corpus import Corpus
 
     with Corpus(store, runtime=_runtime(settings, runtime, overrides)) as corpus:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,10 @@ from divergence.config import load_settings
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SEEDS = ROOT.parent / "shared" / "seeds"
+
+# Reports carry their time of generation (provenance); a fixed one (reproducible-builds convention) lets tests
+# compare two runs byte for byte, also in the subprocesses they start. tests/test_report.py checks both ways.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
 
 
 @pytest.fixture(scope="session")

@@ -122,7 +122,7 @@ def _from_html(text: str, stem: str, where: str) -> Document:
     body = data.get("text") or ""
     if not body.strip():
         raise EmptyDocument("no article text found in the HTML", where)
-    return document_from_record(
+    document = document_from_record(
         {
             "id": None,
             "text": body,
@@ -135,6 +135,9 @@ def _from_html(text: str, stem: str, where: str) -> Document:
         stem,
         where,
     )
+    from divergence.ingest.html_offsets import source_map  # report 1.3: offsets of the extracted text in the file
+
+    return document.model_copy(update={"source_map": source_map(body, text)})
 
 
 def _records_from_json(text: str, stem: str, where: str) -> Iterator[Document | Problem]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from divergence.config import Settings
-from divergence.datamodel import Claim, Document, Problem
+from divergence.datamodel import Claim, Document, Problem, claim_id
 from divergence.errors import NO_CLAIMS
 from divergence.ingest.clean import clean
 from divergence.ingest.load import load_documents
@@ -32,6 +32,7 @@ def prepare_inputs(
     claims: dict[str, list[Claim]] = {}
     for document in documents:
         document, doc_claims = prepare(document, settings)
+        doc_claims = [c.model_copy(update={"id": claim_id(c.document, c.start, c.end)}) for c in doc_claims]  # stable across runs
         if not doc_claims:
             all_problems.append(Problem(path=document.path or document.id, code=NO_CLAIMS, message="no claims left after cleaning"))
             continue

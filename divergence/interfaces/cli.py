@@ -30,6 +30,8 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    csv = "csv"  # one row per claim × other source
+    claimreview = "claimreview"  # schema.org ClaimReview JSON-LD for contradicted claims
 
 
 ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
@@ -83,6 +85,10 @@ def _write_report(report, format: Format, output: Path | None, text_view=None) -
     _report_problems(report.problems)
     if format is Format.json:
         _emit(to_json(report), output)
+    elif format in (Format.csv, Format.claimreview):
+        from divergence.report.exports import to_claimreview, to_csv
+
+        _emit(to_csv(report) if format is Format.csv else to_claimreview(report), output)
     elif format is Format.markdown:
         _emit(to_markdown(report), output)
     elif format is Format.html:

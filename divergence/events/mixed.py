@@ -1,0 +1,83 @@
+"""`compare` is given documents about one event; this checks that they are, and says which ones look like another.
+
+The inputs are clustered with the same-event model (as `analyze` does). The largest group is taken as the
+event being compared; every document outside it gets a W203 warning naming the documents it is closest to
+and why it looks like another event. Claims are still compared, but a date conflict between documents of
+different events is no finding: such a judgement is reported as ``partial`` with the dates named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from divergence.datamodel import Document, Event, Judgement, Problem, Status
+from divergence.errors import MIXED_EVENTS
+from divergence.events.assemble import describe_signals
+from divergence.events.cluster import EventClusterer
+from divergence.events.profile import Profile
+from divergence.events.same_event import pair_signals
+
+
+def event_groups(profiles: Sequence[Profile], clusterer: EventClusterer) -> dict[str, int]:
+    """Document id → its group, 0 for the largest group (the event compared; ties go to the first document's)."""
+    clusterer.fit(list(profiles))
+    labels = [int(label) for label in clusterer.labels_]
+    sizes = {label: labels.count(label) for label in labels}
+    main = max(sizes, key=lambda label: (sizes[label], -labels.index(label)))
+    order = {main: 0}
+    for label in labels:
+        order.setdefault(label, len(order))
+    return {profile.id: order[label] for profile, label in zip(profiles, labels, strict=True)}
+
+
+def mixed_event_warnings(documents: Sequence[Document], profiles: Sequence[Profile], groups: dict[str, int],
+                         clusterer: EventClusterer) -> list[Problem]:
+    """One W203 per document that does not look like the event the others report."""
+    if len(set(groups.values())) < 2:
+        return []
+    by_id = {p.id: p for p in profiles}
+    main = [p for p in profiles if groups[p.id] == 0]
+    problems = []
+    for document in documents:
+        if groups[document.id] == 0:
+            continue
+        profile = by_id[document.id]
+        scored = []
+        for other in main:
+            signals = pair_signals(profile, other, clusterer.claim_match_threshold)
+            scored.append((clusterer.model.probability(signals), other.id, signals))
+        probability, closest, signals = max(scored, key=lambda item: item[0])
+        problems.append(Problem(
+            path=document.path or document.id, code=MIXED_EVENTS, set_aside=False,
+            message=(f"looks like another event than {', '.join(p.id for p in main)} (same-event probability {probability:.2f} "
+                     f"with {closest}: {describe_signals(signals)}); its claims are still compared, date conflicts with "
+                     "them are not reported as contradictions; `divergence analyze` groups documents into events first"),
+        ))
+    return problems
+
+
+def discount_date_conflicts(event: Event, groups: dict[str, int]) -> Event:
+    """A claim checked against a document of another event: a date conflict is expected, not a contradiction."""
+    claims = []
+    for claim in event.claims:
+        statuses = {}
+        for other, judgement in claim.statuses.items():
+            if (groups.get(claim.document) != groups.get(other) and judgement.status is Status.contradicted
+                    and judgement.conflicts and all(c.kind == "date" for c in judgement.conflicts)):
+                judgement = _as_other_event(judgement)
+            statuses[other] = judgement
+        claims.append(claim.model_copy(update={"statuses": statuses}))
+    return event.model_copy(update={"claims": claims})
+
+
+def _as_other_event(judgement: Judgement) -> Judgement:
+    dates = "; ".join(f"'{c.claim_span}' vs '{c.evidence_span}'" for c in judgement.conflicts)
+    probabilities = dict(judgement.probabilities)
+    if probabilities:
+        probabilities["partial"] = round(probabilities.get("partial", 0.0) + probabilities.get("contradicted", 0.0), 4)
+        probabilities["contradicted"] = 0.0
+    return judgement.model_copy(update={
+        "status": Status.partial,
+        "reason": f"dates differ ({dates}): the documents report different events (W203), not a contradiction",
+        "probabilities": probabilities,
+    })
