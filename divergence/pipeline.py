@@ -52,7 +52,7 @@ def compare(
     prepared, claims, all_problems = prepare_inputs(inputs, runtime.settings, problems)
     if len(prepared) < 2:
         found = ", ".join(d.id for d in prepared) or "none"
-        raise NotEnoughDocuments(f"compare needs at least two usable documents (usable: {found})")
+        raise NotEnoughDocuments(f"compare needs at least two usable documents (usable: {found})", problems=all_problems)
     copies = find_copies([d.id for d in prepared], [fingerprint(claims[d.id]) for d in prepared], runtime.settings.near_duplicate_threshold)
     sources = [d for d in prepared if d.id not in copies]
     if len(sources) < 2:
@@ -152,5 +152,5 @@ def score(
     """Score one article against a corpus store (see :meth:`divergence.store.corpus.Corpus.score`); adds it unless ``add=False``."""
     from divergence.store.corpus import Corpus
 
-    with Corpus(store, runtime=_runtime(settings, runtime, overrides)) as corpus:
+    with Corpus(store, runtime=_runtime(settings, runtime, overrides), read_only=not add) as corpus:
         return corpus.score(source, add=add)
