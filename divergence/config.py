@@ -54,6 +54,7 @@ SETTING_RANGES: dict[str, tuple[float, float]] = {
     "candidate_min_similarity": (-1.0, 1.0),
     "exact_search_below": (-1.0, 1.0),
     "near_duplicate_threshold": (0.0, 1.0),
+    "request_body_timeout": (0.1, 3600.0),
 }
 SETTING_ORDER: list[tuple[str, str]] = [("related_threshold", "partial_threshold"), ("partial_threshold", "supported_threshold")]
 """Pairs (low, high) whose values must keep that order."""
@@ -145,17 +146,27 @@ class Settings(BaseModel):
     )
     near_duplicate_threshold: float = Field(0.8, description="Word 5-gram overlap (Jaccard) from which two documents are copies.")
 
+    # --- HTTP server ---------------------------------------------------------------
+    request_body_timeout: float = Field(30.0, description="Seconds within which a request body must have arrived (HTTP 408 after).")
+
+
+def fitted_models_dir() -> Path:
+    """Where the fitted models ship: ``models/`` of a checkout (where `make train` writes them), else inside the
+    installed package (``divergence/fitted/``, links to those files in the source tree, copied into the wheel)."""
+    root = project_root()
+    return root / "models" if root is not None else Path(__file__).resolve().parent / "fitted"
+
 
 def same_event_model_path(settings: Settings) -> Path:
     if settings.same_event_model is not None:
         return settings.same_event_model
-    return default_models_dir() / "same-event.json"
+    return fitted_models_dir() / "same-event.json"
 
 
 def judge_model_path(settings: Settings) -> Path:
     if settings.judge_model is not None:
         return settings.judge_model
-    return default_models_dir() / "judge.json"
+    return fitted_models_dir() / "judge.json"
 
 
 def load_settings(**overrides) -> Settings:

@@ -152,7 +152,7 @@ def test_reading_stops_at_the_byte_cap(tmp_path):
     assert len(doc.text.encode("utf-8")) <= 10_001 and RUSSIAN[:40] in doc.text and "\ufffd" not in doc.text
     assert [p.code for p in problems] == ["W102"]
     records = tmp_path / "many.jsonl"
-    records.write_text("".join(json.dumps({"id": f"r{i}", "text": "Text number %d." % i}) + "\n" for i in range(1000)), encoding="utf-8")
+    records.write_text("".join(json.dumps({"id": f"r{i}", "text": f"Text number {i}."}) + "\n" for i in range(1000)), encoding="utf-8")
     docs, problems = load_documents([records], max_bytes=5_000)
     assert 0 < len(docs) < 1000 and [d.id for d in docs] == [f"r{i}" for i in range(len(docs))] and codes(problems) == ["W102"]
     whole = tmp_path / "many.json"

@@ -14,6 +14,7 @@ from divergence import score
 from divergence.datamodel import ScoreReport, Status
 from divergence.store.corpus import Corpus
 from divergence.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store
+from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES, ROOT
 
 INCOMING = FIXTURES / "incoming" / "baltic_daily.txt"
@@ -62,12 +63,12 @@ def test_stored_events_group_each_fixture_call(corpus_path, settings):
 
 
 def test_cli_events_and_show(corpus_path):
-    listed = subprocess.run([sys.executable, "-m", "divergence", "events", "--store", str(corpus_path), "-f", "json"],
-                            capture_output=True, text=True, cwd=ROOT, check=True)
+    listed = run_cli("events", "--store", corpus_path, "-f", "json")
+    assert listed.returncode == 0, listed.stderr
     events = json.loads(listed.stdout)
     event = next(e for e in events if "call-keller-varga/norland_times" in e["documents"])
-    shown = subprocess.run([sys.executable, "-m", "divergence", "show", event["id"], "--store", str(corpus_path), "-f", "json"],
-                           capture_output=True, text=True, cwd=ROOT, check=True)
+    shown = run_cli("show", event["id"], "--store", corpus_path, "-f", "json")
+    assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert report["events"][0]["id"] == event["id"]
     kinds = {c["kind"] for claim in report["events"][0]["claims"] for j in claim["statuses"].values() for c in j["conflicts"]}
@@ -75,8 +76,7 @@ def test_cli_events_and_show(corpus_path):
 
 
 def test_show_unknown_event_is_a_one_line_error(corpus_path):
-    result = subprocess.run([sys.executable, "-m", "divergence", "show", "event-nope", "--store", str(corpus_path)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = run_cli("show", "event-nope", "--store", corpus_path)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "event-nope" in result.stderr
 
@@ -100,15 +100,15 @@ def test_score_cli_fail_above_and_add(corpus_path, settings, tmp_path):
     store = tmp_path / "copy.db"
     source = sqlite3.connect(corpus_path)
     source.backup(sqlite3.connect(store))
-    base = [sys.executable, "-m", "divergence", "score", str(INCOMING), "--store", str(store), "-f", "json"]
-    strict = subprocess.run(base + ["--no-add", "--fail-above", "0.05"], capture_output=True, text=True, cwd=ROOT)
+    base = ["score", INCOMING, "--store", store, "-f", "json"]
+    strict = run_cli(*base, "--no-add", "--fail-above", "0.05")
     assert strict.returncode == 4
     assert json.loads(strict.stdout)["divergence"] > 0.05
-    lenient = subprocess.run(base + ["--fail-above", "0.99"], capture_output=True, text=True, cwd=ROOT)
+    lenient = run_cli(*base, "--fail-above", "0.99")
     assert lenient.returncode == 0 and json.loads(lenient.stdout)["added"] is True
     with Store(store, settings.model) as opened:
         assert opened.has_document("baltic_daily")
-    again = subprocess.run(base, capture_output=True, text=True, cwd=ROOT)
+    again = run_cli(*base)
     data = json.loads(again.stdout)
     assert data["copy_of"] == "baltic_daily" and data["added"] is False
 

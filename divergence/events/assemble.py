@@ -58,12 +58,12 @@ def _participants(profiles: list[Profile]) -> list[str]:
     counts: Counter = Counter()
     shown: dict[str, str] = {}
     for profile in sorted(profiles, key=lambda p: p.language != "en"):
-        for key in profile.participants:
+        for key in sorted(profile.participants):  # a frozenset: its order changes with the hash seed
             stem = key[:NAME_STEM]
             counts[stem] += 1
             shown.setdefault(stem, profile.display_names.get(key, key))
     needed = max(1, (len(profiles) + 1) // 2)
-    return [shown[stem] for stem, count in counts.most_common() if count >= needed]
+    return [shown[stem] for stem, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if count >= needed]
 
 
 def _label(documents: list[Document], profiles: list[Profile]) -> str:

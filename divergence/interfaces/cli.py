@@ -176,13 +176,15 @@ def _progress(what: str):
     """A spinner on stderr while ``what`` runs, when stderr is a terminal; its time with --verbose."""
     started = time.perf_counter()
     console = Console(stderr=True)
-    if OPTIONS.quiet or not console.is_terminal:
-        yield
-    else:
-        with console.status(f"{what}…"):
+    try:
+        if OPTIONS.quiet or not console.is_terminal:
             yield
-    if OPTIONS.verbose:
-        _err_line(f"divergence: {what}: {time.perf_counter() - started:.1f} s")
+        else:
+            with console.status(f"{what}…"):
+                yield
+    finally:
+        if OPTIONS.verbose:
+            _err_line(f"divergence: {what}: {time.perf_counter() - started:.1f} s")
 
 
 @app.command()
