@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from divergence.config import Settings, load_settings
-from divergence.errors import ConfigError, DivergenceError, OutputError
+from divergence.errors import ConfigError, DivergenceError, OutputError, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="How different outlets tell the same event, claim by claim.")
 
@@ -280,7 +280,7 @@ def ingest(
 
 def _open_existing(store: Path) -> None:
     if not store.is_file():
-        raise DivergenceError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
+        raise StoreError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
 
 
 @app.command()

@@ -174,7 +174,9 @@ def check_store(path: str | Path) -> str:
     except sqlite3.Error as error:
         raise store_error(error, path) from error
     if found != ["ok"]:
-        raise StoreDamaged("integrity check failed: " + "; ".join(found[:5]) + (" …" if len(found) > 5 else ""), str(path))
+        lines = [line.strip() for row in found for line in str(row).splitlines() if line.strip() and not line.startswith("***")]
+        raise StoreDamaged(f"integrity check failed ({len(lines)} problem{'s' if len(lines) != 1 else ''}): "
+                           + "; ".join(lines[:3]) + (" …" if len(lines) > 3 else ""), str(path))
     return "ok"
 
 
@@ -209,8 +211,7 @@ class Store:
             raise NotInStore("no such store", str(self.path))
         try:
             if read_only:
-                self.db = sqlite3.connect(f"file:{quote(str(self.path.resolve()))}?mode=ro", uri=True,
-                                          check_same_thread=False, isolation_level=None, timeout=30)
+                self.db = self._connect_read_only()
             else:
                 self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
                 self.db.execute("PRAGMA journal_mode=WAL")
@@ -230,6 +231,20 @@ class Store:
                 raise StoreError(f"made by an older divergence (schema {version}): open it once with a command that writes "
                                  "(e.g. `divergence ingest`) to migrate it", str(self.path))
             self._migrate(version)
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read without writing anything. A WAL store in a directory we cannot write has no ``-shm`` file to share:
+        then it is opened as immutable, which is sound because nobody else can be writing a file we may not write."""
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA user_version").fetchone()
+            return db
+        except sqlite3.OperationalError as error:
+            db.close()
+            if "readonly" not in str(error) and "unable to open" not in str(error):
+                raise
+        return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False, isolation_level=None, timeout=30)
 
     @_mapped
     def _migrate(self, version: int) -> None:
