@@ -68,6 +68,12 @@ class ConfigError(DivergenceError):
     code = "E400"
 
 
+class CacheError(DivergenceError):
+    """The cache directory (embeddings, materialised encoder) cannot be written."""
+
+    code = "E401"
+
+
 class StoreError(DivergenceError):
     code = "E500"
 
@@ -124,6 +130,7 @@ CODES = {
     "E300": "the encoder or a fitted model could not be loaded",
     FITTED_SETTINGS_DIFFER: "a fitted model runs with another encoder or other settings than it was fitted with",
     "E400": "invalid setting",
+    "E401": "the cache directory cannot be written",
     REQUEST_TOO_LARGE: "HTTP request body too large",
     INVALID_REQUEST: "HTTP request invalid",
     "E500": "corpus store error",

@@ -10,6 +10,7 @@ settings is used.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from divergence.judge.event import judge_event
 from divergence.runtime import Runtime, runtime_for
 
 __all__ = ["Input", "analyze", "cluster", "compare", "profile_documents", "score"]
+
+progress = logging.getLogger("divergence.progress")
+"""Stage messages (INFO) for the CLI's progress display; silent unless a handler is attached."""
+progress.propagate = False
 
 
 def _runtime(settings: Settings | None, runtime: Runtime | None, overrides: dict) -> Runtime:
@@ -57,6 +62,7 @@ def compare(
     sources = [d for d in prepared if d.id not in copies]
     if len(sources) < 2:
         raise NotEnoughDocuments(f"compare needs two different documents; {', '.join(copies)} copy {sources[0].id}")
+    progress.info("judging %d claims of %d documents", sum(len(claims[d.id]) for d in sources), len(sources))
     event = judge_event(sources, claims, runtime)
     event.documents = [d.id for d in prepared]
     event.duplicates = copies
@@ -97,6 +103,7 @@ def analyze(
     for event in report.events:
         sources = [by_id[i] for i in event.documents if i not in event.duplicates]
         if len(sources) >= 2:
+            progress.info("judging event %s (%d documents)", event.id, len(sources))
             judged = judge_event(sources, claims, runtime, event.id, known_vectors=vectors)
             event = event.model_copy(update={"claims": judged.claims})
         compared.append(event)
@@ -125,12 +132,14 @@ def _cluster_prepared(
     if not documents:
         return [], [], []
     profiles = profile_documents(documents, claims, runtime)
+    progress.info("clustering %d documents", len(documents))
     clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event).fit(profiles)
     return assemble_events(documents, profiles, clusterer), undated_warnings(documents, profiles), profiles
 
 
 def profile_documents(documents: Sequence[Document], claims: dict[str, list[Claim]], runtime: Runtime) -> list[Profile]:
     """Embed every claim once (cached) and build each document's clustering profile."""
+    progress.info("embedding %d claims of %d documents", sum(len(claims[d.id]) for d in documents), len(documents))
     vectors = runtime.embed([c.text for d in documents for c in claims[d.id]])
     profiles, cursor = [], 0
     for document in documents:

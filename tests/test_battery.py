@@ -51,15 +51,15 @@ def inputs(tmp_path_factory):
     for path in GOOD_FIXTURES:
         (folder / path.name).write_bytes(path.read_bytes())
         good[path.name] = path.stem
-    stray = _text_of("geneva-ministers").encode("utf-8")
+    stray = (EVENTS / "geneva-ministers" / "kartenia_segodnya.txt").read_bytes()  # Russian: mostly multi-byte UTF-8
     cut = stray.index(b" ", len(stray) // 2)
     (folder / "stray_byte.txt").write_bytes(stray[:cut] + b"\xff" + stray[cut:])  # W101, still used
     (folder / "utf16.txt").write_bytes(_text_of("norland-budget").encode("utf-16-le"))  # no BOM
     paragraphs = "".join(f"<p>{line}</p>" for line in _text_of("tallberg-trade").splitlines() if line.strip())
-    (folder / "padded.html").write_text("<html><body><article>" + paragraphs + "</article>" + "<div>filler</div>" * 150_000
+    (folder / "padded.html").write_text("<html><body><article>" + paragraphs + "</article>" + "<div>filler</div>" * 40_000
                                         + "</body></html>", encoding="utf-8")  # W102: cut before extraction
-    (folder / "y[bold]x[/b].txt").write_text(_text_of("call-keller-varga"), encoding="utf-8")
-    good.update({"stray_byte.txt": "stray_byte", "utf16.txt": "utf16", "padded.html": "padded", "y[bold]x[/b].txt": "y[bold]x[/b]"})
+    (folder / "y[bold]x[b].txt").write_text(_text_of("call-keller-varga"), encoding="utf-8")
+    good.update({"stray_byte.txt": "stray_byte", "utf16.txt": "utf16", "padded.html": "padded", "y[bold]x[b].txt": "y[bold]x[b]"})
     bad = {
         "empty.txt": ("", "E101"),
         "binary.txt": (b"\x00\x01\x02\x03" * 256, "E102"),
@@ -83,7 +83,7 @@ def inputs(tmp_path_factory):
 
 def _args(inputs) -> list[str]:
     folder, _, expected = inputs
-    return [str(folder), str(folder / "notes.docx"), str(folder / "missing.txt"), "/dev/zero", "--set", "max_file_bytes=3000000"]
+    return [str(folder), str(folder / "notes.docx"), str(folder / "missing.txt"), "/dev/zero", "--set", "max_file_bytes=3000000", "--set", "max_html_bytes=100000"]
 
 
 def _check_run(done, expect_code: int) -> None:
@@ -283,3 +283,13 @@ def _copy_tree(source: Path, target: Path) -> None:
         if path.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / name)
+
+
+def test_unwritable_cache_directory_is_one_line(monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("DIVERGENCE_CACHE_DIR", str(blocker / "cache"))
+    done = run_cli("compare", *(str(p) for p in GOOD_FIXTURES[:2]))
+    assert done.returncode == 1
+    assert done.stderr == (f"divergence: [E401] {blocker / 'cache'}: cannot write there (Not a directory); set cache_dir "
+                           "(DIVERGENCE_CACHE_DIR) to a writable folder, or embedding_cache=false\n")

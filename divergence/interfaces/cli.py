@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import sys
+import tempfile
 import time
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 
 from divergence.config import Settings, load_settings
-from divergence.errors import ConfigError, DivergenceError, OutputError, StoreError
+from divergence.errors import CacheError, ConfigError, DivergenceError, OutputError, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="How different outlets tell the same event, claim by claim.")
 
@@ -35,14 +36,15 @@ class ExitCode(IntEnum):
 class _Options:
     """What the global options asked for, for this one run."""
 
-    def reset(self, argv: list[str]) -> None:
+    def reset(self) -> None:
         self.quiet = False
         self.verbose = False
         self.traceback = os.environ.get("DIVERGENCE_TRACEBACK", "") not in ("", "0")
+        logging.getLogger("divergence").setLevel(logging.NOTSET)
 
 
 OPTIONS = _Options()
-OPTIONS.reset([])
+OPTIONS.reset()
 
 
 class Format(StrEnum):
@@ -79,8 +81,8 @@ def _global_options(
     Exit status: 0 done, 1 error, 2 usage error, 3 some inputs set aside, 4 divergence above --fail-above.
     """
     OPTIONS.quiet, OPTIONS.verbose, OPTIONS.traceback = quiet, verbose and not quiet, traceback or OPTIONS.traceback
-    if OPTIONS.verbose:
-        logging.getLogger("divergence").setLevel(logging.INFO)
+    if OPTIONS.verbose or OPTIONS.quiet:
+        logging.getLogger("divergence").setLevel(logging.INFO if OPTIONS.verbose else logging.ERROR)
 
 
 ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
@@ -98,7 +100,21 @@ def _settings(model: str | None, overrides: list[str] | None, nli: str | None = 
         if not sep:
             raise typer.BadParameter(f"--set expects key=value, got '{item}'")
         values[key.strip()] = value
-    return load_settings(model=model, **values)
+    settings = load_settings(model=model, **values)
+    if settings.embedding_cache:
+        _check_writable_dir(settings.cache_dir, "cache_dir")
+    return settings
+
+
+def _check_writable_dir(folder: Path, setting: str) -> None:
+    """The embedding cache lives here: say so in one line now rather than fail in the middle of a run."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise CacheError(f"cannot write there ({error.strerror or error}); set {setting} (DIVERGENCE_{setting.upper()}) "
+                         "to a writable folder, or embedding_cache=false", str(folder)) from None
 
 
 def _err_line(message: str) -> None:
@@ -171,20 +187,43 @@ def _write_report(report, format: Format, output: Path | None, text_view=None) -
         raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
 
 
+class _StageHandler(logging.Handler):
+    """Stage messages of the pipeline (logger ``divergence.progress``) into the spinner, and with timings under --verbose."""
+
+    def __init__(self, status, started: float):
+        super().__init__(logging.INFO)
+        self.status, self.started = status, started
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.status is not None:
+            self.status.update(f"{message}…")
+        if OPTIONS.verbose:
+            _err_line(f"divergence: {time.perf_counter() - self.started:6.1f} s  {message}")
+
+
 @contextlib.contextmanager
 def _progress(what: str):
-    """A spinner on stderr while ``what`` runs, when stderr is a terminal; its time with --verbose."""
+    """A spinner on stderr while ``what`` runs, when stderr is a terminal (not with --quiet); stage timings with --verbose."""
     started = time.perf_counter()
     console = Console(stderr=True)
+    live = not OPTIONS.quiet and console.is_terminal
+    status = console.status(f"{what}…") if live else None
+    stages = logging.getLogger("divergence.progress")
+    handler = _StageHandler(status, started)
+    if live or OPTIONS.verbose:
+        stages.addHandler(handler)
+        stages.setLevel(logging.INFO)
     try:
-        if OPTIONS.quiet or not console.is_terminal:
-            yield
-        else:
-            with console.status(f"{what}…"):
+        if status is not None:
+            with status:
                 yield
+        else:
+            yield
     finally:
+        stages.removeHandler(handler)
         if OPTIONS.verbose:
-            _err_line(f"divergence: {what}: {time.perf_counter() - started:.1f} s")
+            _err_line(f"divergence: {time.perf_counter() - started:6.1f} s  done ({what})")
 
 
 @app.command()
@@ -201,7 +240,7 @@ def compare(
 
     _check_output(output)
     settings = _settings(model, set_, nli)
-    with _progress("loading the encoder, embedding and judging"):
+    with _progress("reading and preparing the documents"):
         report = run_compare(paths, settings)
     _write_report(report, format, output)
 
@@ -220,7 +259,7 @@ def cluster(
 
     _check_output(output)
     settings = _settings(model, set_)
-    with _progress("loading the encoder, embedding and clustering"):
+    with _progress("reading and preparing the documents"):
         report = run_cluster(paths, settings)
     _write_report(report, format, output, text_view=print_events)
 
@@ -239,7 +278,7 @@ def analyze(
 
     _check_output(output)
     settings = _settings(model, set_, nli)
-    with _progress("loading the encoder, embedding, clustering and judging"):
+    with _progress("reading and preparing the documents"):
         report = run_analyze(paths, settings)
     _write_report(report, format, output)
 
@@ -261,7 +300,7 @@ def ingest(
 
     _check_output(output)
     settings = _settings(model, set_)
-    with _progress("loading the encoder and ingesting"), Corpus(store, settings) as corpus:
+    with _progress("loading the encoder and the store, ingesting"), Corpus(store, settings) as corpus:
         result = corpus.ingest(paths)
         total = corpus.store.count()
     _report_problems(result.problems)
@@ -417,7 +456,7 @@ def run(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="divergence: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
-    OPTIONS.reset(argv)
+    OPTIONS.reset()
     try:
         code = typer.main.get_command(app).main(args=argv, prog_name="divergence", standalone_mode=False)
     except ConfigError as error:  # an impossible setting is a usage error
