@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from divergence.ingest.load import load_documents
 from divergence.store.sqlite import Store
 from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES, ROOT
@@ -50,7 +51,7 @@ def inputs(tmp_path_factory):
     good: dict[str, str] = {}  # file name → document id
     for path in GOOD_FIXTURES:
         (folder / path.name).write_bytes(path.read_bytes())
-        good[path.name] = path.stem
+        good[path.name] = load_documents([path])[0][0].id  # the id of its front matter
     stray = (EVENTS / "geneva-ministers" / "kartenia_segodnya.txt").read_bytes()  # Russian: mostly multi-byte UTF-8
     cut = stray.index(b" ", len(stray) // 2)
     (folder / "stray_byte.txt").write_bytes(stray[:cut] + b"\xff" + stray[cut:])  # W101, still used
@@ -147,7 +148,7 @@ def _usage_cases(tmp_path: Path) -> list[tuple[list[str], int, str]]:
     store = str(tmp_path / "none.db")
     return [
         (["bogus"], 2, "divergence: No such command 'bogus'."),
-        ([], 2, "Usage: divergence"),
+        ([], 2, "divergence: Missing command."),
         (["compare", "-dash.txt", a], 2, "divergence: No such option: -d"),
         (["compare", a, b, "--set", "bogus=1"], 2, "divergence: [E400] setting bogus: unknown setting"),
         (["compare", a, b, "--set", "max_document_chars=-1"], 2, "divergence: [E400] setting max_document_chars: must be from"),
@@ -162,7 +163,7 @@ def _usage_cases(tmp_path: Path) -> list[tuple[list[str], int, str]]:
         (["compare", a, b, "-o", "/proc/version"], 1, "divergence: [E600] /proc/version: cannot write"),
         (["compare", a], 1, "divergence: [E200] compare needs at least two usable documents"),
         (["events", "--store", store], 1, f"divergence: [E500] {store}: no such store"),
-        (["compare", "--", str(dash), a, "-f", "json"], 0, ""),
+        (["compare", "-f", "json", "--", str(dash), b], 0, ""),
     ]
 
 
@@ -187,7 +188,7 @@ def test_fewer_than_two_documents_names_every_reason(inputs):
     assert done.stderr.splitlines() == [
         f"divergence: {folder / 'empty.txt'}: [E101] the file is empty",
         f"divergence: {folder / 'typed.json'}: [E104] field 'url' must be a string, got a number",
-        f"divergence: [E200] compare needs at least two usable documents (usable: {GOOD_FIXTURES[0].stem})",
+        f"divergence: [E200] compare needs at least two usable documents (usable: {load_documents([GOOD_FIXTURES[0]])[0][0].id})",
     ]
 
 
@@ -214,7 +215,7 @@ def test_http_api_refuses_bad_requests_and_stores_good_documents(tmp_path, setti
         ("DELETE", "/v1/events", {}, 405),
         ("GET", "/v1/events?limit=-1", {}, 422),
     ]
-    good = [{"id": path.stem, "text": path.read_text(encoding="utf-8")} for path in GOOD_FIXTURES]
+    good = [{"id": load_documents([path])[0][0].id, "text": path.read_text(encoding="utf-8")} for path in GOOD_FIXTURES]
     with TestClient(create_app(store, settings), raise_server_exceptions=False) as client:
         for method, path, kwargs, status in bad:
             headers = {"content-type": "application/json"} if "content" in kwargs else {}

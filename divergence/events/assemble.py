@@ -106,7 +106,7 @@ def assemble_events(documents: list[Document], profiles: list[Profile], clustere
             date=dt.date.fromordinal(days[0]) if days else None,
             date_end=dt.date.fromordinal(days[-1]) if days and days[-1] != days[0] else None,
             label=_label(member_docs, member_profiles),
-            kind=kinds.most_common(1)[0][0] if kinds else None,
+            kind=min(kinds.items(), key=lambda item: (-item[1], item[0]))[0] if kinds else None,  # ties: by name, not hash order
             participants=_participants(member_profiles),
             links=links,
             duplicates=duplicates,

@@ -21,7 +21,7 @@ from rich.console import Console
 from divergence.config import Settings, load_settings
 from divergence.errors import CacheError, ConfigError, DivergenceError, OutputError, StoreError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="How different outlets tell the same event, claim by claim.")
+app = typer.Typer(add_completion=False, no_args_is_help=False, help="How different outlets tell the same event, claim by claim.")
 
 
 class ExitCode(IntEnum):

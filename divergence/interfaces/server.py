@@ -117,16 +117,20 @@ class BodyLimit:
             return await _error(400, INVALID_REQUEST, "invalid Content-Length header", {"connection": "close"})(scope, receive, send)
         if length is not None and int(length) > self.limit:
             return await _error(413, REQUEST_TOO_LARGE, f"request body over {self.limit} bytes", {"connection": "close"})(scope, receive, send)
-        received = 0
+        received, complete = 0, False
+        deadline = asyncio.get_running_loop().time() + self.timeout  # for the whole body, not each chunk
 
         async def counted():
-            nonlocal received
+            nonlocal received, complete
+            if complete:  # after the body, receive() waits for a disconnect: no deadline on that
+                return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
             except TimeoutError:
                 raise HTTPException(408, f"request body not received within {self.timeout:g} s") from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.limit:
                     raise HTTPException(413, f"request body over {self.limit} bytes")
             return message
