@@ -244,3 +244,37 @@ def test_one_log_line_per_request_and_a_start_up_line(server):
     log = store.with_suffix(".log").read_text()
     assert "divergence: serving" in log and " on http://127.0.0.1:" in log
     assert sum('"GET /healthz?probe=log HTTP/1.1" 200' in line for line in log.splitlines()) == 1
+
+
+def test_healthz_answers_while_an_ingest_holds_the_store(tmp_path, settings, monkeypatch):
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from divergence.interfaces.server import create_app
+    from divergence.store.corpus import Corpus
+
+    entered, release = threading.Event(), threading.Event()
+    original = Corpus.ingest
+
+    def held_ingest(self, *args, **kwargs):
+        entered.set()
+        release.wait(120)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Corpus, "ingest", held_ingest)
+    with TestClient(create_app(tmp_path / "held.db", settings)) as client:
+        body = {"documents": [{"id": "a", "text": "The ministers met in Geneva on Thursday."}]}
+        writer = threading.Thread(target=lambda: client.post("/v1/documents", json=body))
+        writer.start()
+        try:
+            assert entered.wait(120)
+            answer: dict = {}
+            probe = threading.Thread(target=lambda: answer.update(client.get("/healthz").json()))
+            probe.start()
+            probe.join(60)  # with the store lock taken, this would wait for the ingest (released only below)
+            assert answer == {"status": "ok", "model": settings.model, "documents": 0}
+        finally:
+            release.set()
+            writer.join(120)
+        assert client.get("/healthz").json()["documents"] == 1

@@ -201,6 +201,11 @@ def create_app(store: str | Path, settings: Settings | None = None, url: str | N
     async def failed(request: Request, error: DivergenceError):
         return _error(422, error.code, _message(error))
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        logging.getLogger("uvicorn.error").exception("divergence: unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "E000", f"unexpected error: {type(error).__name__}")
+
     @app.get("/healthz")
     def healthz() -> dict:
         """Liveness: answers at once, even while an ingest holds the store (no lock; the count is kept after each write)."""
