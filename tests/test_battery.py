@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -294,3 +295,22 @@ def test_unwritable_cache_directory_is_one_line(monkeypatch, tmp_path):
     assert done.returncode == 1
     assert done.stderr == (f"divergence: [E401] {blocker / 'cache'}: cannot write there (Not a directory); set cache_dir "
                            "(DIVERGENCE_CACHE_DIR) to a writable folder, or embedding_cache=false\n")
+
+
+def test_problems_are_printed_once_and_quiet_and_verbose_work(inputs):
+    folder, _, _ = inputs
+    a, b = (str(p) for p in GOOD_FIXTURES[:2])
+    args = ["compare", a, b, str(folder / "empty.txt"), str(folder / "stray_byte.txt")]
+    done = run_cli(*args)
+    _check_run(done, 3)
+    assert done.stderr.count("[E101]") == 1 and done.stderr.count("[W101]") == 1
+    assert "[E101]" not in done.stdout and "[W101]" not in done.stdout  # the terminal gets them once, on stderr
+    quiet = run_cli("--quiet", *args, "-f", "json")
+    _check_run(quiet, 3)
+    assert quiet.stderr.count("[E101]") == 1 and "[W101]" not in quiet.stderr
+    verbose = run_cli("--verbose", *args, "-f", "json")
+    _check_run(verbose, 3)
+    stages = [line for line in verbose.stderr.splitlines() if line.startswith("divergence: ") and " s  " in line]
+    messages = [line.split(" s  ", 1)[1] for line in stages]
+    assert len(messages) == 2 and re.fullmatch(r"judging \d+ claims of 3 documents", messages[0]), messages
+    assert messages[1] == "done (reading and preparing the documents)"

@@ -21,7 +21,9 @@ from rich.console import Console
 from divergence.config import Settings, load_settings
 from divergence.errors import CacheError, ConfigError, DivergenceError, OutputError, StoreError
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="How different outlets tell the same event, claim by claim.")
+app = typer.Typer(add_completion=False, no_args_is_help=False,
+                  help="How different outlets tell the same event, claim by claim.\n\n"
+                  "Exit status: 0 done, 1 error, 2 usage error, 3 some inputs set aside, 4 divergence above --fail-above.")
 
 
 class ExitCode(IntEnum):
@@ -76,10 +78,7 @@ def _global_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Progress with timings on stderr.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")] = False,
 ) -> None:
-    """How different outlets tell the same event, claim by claim.
-
-    Exit status: 0 done, 1 error, 2 usage error, 3 some inputs set aside, 4 divergence above --fail-above.
-    """
+    """Options for every command."""
     OPTIONS.quiet, OPTIONS.verbose, OPTIONS.traceback = quiet, verbose and not quiet, traceback or OPTIONS.traceback
     if OPTIONS.verbose or OPTIONS.quiet:
         logging.getLogger("divergence").setLevel(logging.INFO if OPTIONS.verbose else logging.ERROR)
@@ -452,8 +451,6 @@ def run(argv: list[str] | None = None) -> int:
     Usage mistakes are one line and exit 2, user-fixable problems one line and exit 1; anything
     unexpected is one line too (``--traceback`` or DIVERGENCE_TRACEBACK=1 shows the whole story).
     """
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError
-
     logging.basicConfig(level=logging.WARNING, format="divergence: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
     OPTIONS.reset()
@@ -469,10 +466,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.ERROR
     except typer.Exit as done:
         return done.exit_code
-    except NoArgsIsHelpError as error:
-        _err_line(error.format_message())
-        return ExitCode.USAGE
-    except ClickException as error:  # typer ships its own click: these are its usage errors
+    except _usage_errors() as error:
         _err_line(f"divergence: {_usage_message(error)}")
         return ExitCode.USAGE
     except typer.Abort:
@@ -491,6 +485,17 @@ def run(argv: list[str] | None = None) -> int:
         _err_line(f"divergence: {_unexpected(error)}")
         return ExitCode.ERROR
     return code if isinstance(code, int) else ExitCode.OK
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Command-line mistakes: recent typer ships its own click, whose exceptions derive from typer.TyperException;
+    older typer raised click's own."""
+    found: list[type[Exception]] = [typer.TyperException] if hasattr(typer, "TyperException") else []
+    with contextlib.suppress(ImportError):
+        import click
+
+        found.append(click.ClickException)
+    return tuple(found)
 
 
 def _usage_message(error) -> str:
