@@ -65,9 +65,13 @@ class ListFormat(StrEnum):
 
 def _version(value: bool) -> None:
     if value:
-        from divergence import __version__
+        from importlib.metadata import PackageNotFoundError, version
 
-        sys.stdout.write(f"divergence {__version__}\n")
+        try:
+            installed = version("divergence")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = "(not installed)"
+        sys.stdout.write(f"divergence {installed}\n")
         raise typer.Exit(ExitCode.OK)
 
 
