@@ -245,7 +245,7 @@ def _damage(path):
 def test_a_damaged_store_is_one_clear_error_everywhere(corpus_path, tmp_path):
     store = _copy_store(corpus_path, tmp_path / "damaged.db")
     _damage(store)
-    for args in (["events"], ["score", INCOMING, "--no-add"], ["show", "event-x"], ["ingest", INCOMING], ["check"]):
+    for args in (["events"], ["score", INCOMING, "--no-add"], ["show", "event-x"], ["ingest", INCOMING], ["check"], ["serve", "--port", "9"]):
         done = run_cli(*args, "--store", store)
         assert done.returncode == 1, (args, done.stderr)
         (line,) = done.stderr.strip().splitlines()

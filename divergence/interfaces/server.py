@@ -296,5 +296,12 @@ def _log_config() -> dict:
 def serve(store: str | Path, host: str, port: int, settings: Settings | None = None, access_log: bool = True) -> None:
     import uvicorn
 
+    from divergence.store.corpus import Corpus
+
+    settings = settings or load_settings()
+    # Open everything once before uvicorn does: a damaged store or a missing model is then the CLI's one-line error,
+    # not a traceback in uvicorn's start-up log (the encoder stays loaded for the app: one per process).
+    Corpus(store, runtime=Runtime(settings)).close()
+
     uvicorn.run(create_app(store, settings, url=f"http://{host}:{port}"), host=host, port=port, workers=1,
                 log_config=_log_config(), access_log=access_log)
