@@ -7,10 +7,11 @@ overrides (the CLI's ``--model`` and ``--set key=value``).
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 DEFAULT_MODEL = "builtin:multilingual-e5-small"
 
@@ -35,8 +36,54 @@ def default_models_dir() -> Path:
     return root / "models" if root is not None else default_cache_dir() / "models"
 
 
+# Allowed range of each numeric setting (inclusive); every float must also be finite. Checked at start-up.
+SETTING_RANGES: dict[str, tuple[float, float]] = {
+    "batch_size": (1, 4096),
+    "max_document_chars": (100, 100_000_000),
+    "max_file_bytes": (1_000, 10_000_000_000),
+    "max_html_bytes": (1_000, 10_000_000_000),
+    "max_claim_chars": (50, 100_000),
+    "supported_threshold": (0.0, 1.0),
+    "partial_threshold": (0.0, 1.0),
+    "related_threshold": (0.0, 1.0),
+    "mutual_margin": (0.0, 1.0),
+    "evidence_window": (0, 20),
+    "nli_threshold": (0.0, 1.0),
+    "cluster_threshold": (0.0, 1.0),
+    "candidate_neighbours": (1, 10_000),
+    "time_block_days": (0, 36_500),
+    "candidate_min_similarity": (-1.0, 1.0),
+    "exact_search_below": (-1.0, 1.0),
+    "near_duplicate_threshold": (0.0, 1.0),
+    "request_body_timeout": (0.1, 3600.0),
+}
+SETTING_ORDER: list[tuple[str, str]] = [("related_threshold", "partial_threshold"), ("partial_threshold", "supported_threshold")]
+"""Pairs (low, high) whose values must keep that order."""
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def _check_ranges(settings: BaseModel) -> None:
+    for name, value in settings.__dict__.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name}: must be a finite number, got {value}")
+        low, high = SETTING_RANGES.get(name, (None, None))
+        if low is not None and isinstance(value, int | float) and not low <= value <= high:
+            raise ValueError(f"{name}: must be from {_number(low)} to {_number(high)}, got {value}")
+    for low, high in SETTING_ORDER:
+        if getattr(settings, low) > getattr(settings, high):
+            raise ValueError(f"{low}: must not exceed {high} ({getattr(settings, low)} > {getattr(settings, high)})")
+
+
 class Settings(BaseModel):
     model_config = {"frozen": True, "extra": "forbid"}
+
+    @model_validator(mode="after")
+    def _valid_ranges(self) -> Settings:
+        _check_ranges(self)
+        return self
 
     # --- encoder -----------------------------------------------------------
     model: str = Field(
@@ -61,6 +108,14 @@ class Settings(BaseModel):
     max_claim_chars: int = Field(
         600, description="Longest claim: a longer sentence (or a run without punctuation) is cut at its last clause "
         "break or space before this many characters.",
+    )
+    max_file_bytes: int = Field(
+        50_000_000, description="At most this many bytes are read from one file or stdin (a larger text is cut with a "
+        "warning; a larger JSON file is set aside), so a huge or endless input cannot exhaust memory.",
+    )
+    max_html_bytes: int = Field(
+        2_000_000, description="HTML is cut to this many bytes, with a warning, before article extraction (whose cost "
+        "grows fast with page size).",
     )
 
     # --- alignment and judgement -------------------------------------------
@@ -96,24 +151,57 @@ class Settings(BaseModel):
     )
     near_duplicate_threshold: float = Field(0.8, description="Word 5-gram overlap (Jaccard) from which two documents are copies.")
 
+    # --- HTTP server ---------------------------------------------------------------
+    request_body_timeout: float = Field(30.0, description="Seconds within which a request body must have arrived (HTTP 408 after).")
+
+
+def fitted_models_dir() -> Path:
+    """Where the fitted models ship: ``models/`` of a checkout (where `make train` writes them), else inside the
+    installed package (``divergence/fitted/``, links to those files in the source tree, copied into the wheel)."""
+    root = project_root()
+    return root / "models" if root is not None else Path(__file__).resolve().parent / "fitted"
+
 
 def same_event_model_path(settings: Settings) -> Path:
     if settings.same_event_model is not None:
         return settings.same_event_model
-    return default_models_dir() / "same-event.json"
+    return fitted_models_dir() / "same-event.json"
 
 
 def judge_model_path(settings: Settings) -> Path:
     if settings.judge_model is not None:
         return settings.judge_model
-    return default_models_dir() / "judge.json"
+    return fitted_models_dir() / "judge.json"
 
 
 def load_settings(**overrides) -> Settings:
+    """Settings from the environment and ``overrides``; ConfigError (one line naming the setting and where it came from)."""
     values: dict = {}
+    from_env: set[str] = set()
     for name, _field in Settings.model_fields.items():
         env = os.environ.get(f"DIVERGENCE_{name.upper()}")
         if env is not None:
             values[name] = env
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+            from_env.add(name)
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    values.update(explicit)
+    from_env -= set(explicit)
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise _config_error(error, values, from_env) from None
+
+
+def _config_error(error: ValidationError, values: dict, from_env: set[str]):
+    from divergence.errors import ConfigError
+
+    first = error.errors()[0]
+    if first.get("loc"):
+        name, message = str(first["loc"][0]), first["msg"]
+        if first.get("type") == "extra_forbidden":
+            message = "unknown setting (see `divergence/config.py` for the list)"
+    else:  # a cross-field check: "name: message"
+        name, _, message = str(first["msg"]).removeprefix("Value error, ").partition(": ")
+    where = f"environment variable DIVERGENCE_{name.upper()}" if name in from_env else f"setting {name}"
+    shown = f" (got {values[name]!r})" if first.get("loc") and name in values and "got" not in message else ""
+    return ConfigError(f"{where}: {message}{shown}")

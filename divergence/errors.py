@@ -52,6 +52,11 @@ class MissingPath(InputError):
 class NotEnoughDocuments(DivergenceError):
     code = "E200"
 
+    def __init__(self, message: str, path: str | None = None, problems: list | None = None):
+        super().__init__(message, path)
+        self.problems = list(problems or [])
+        """Why the other inputs were not usable (Problem objects), printed before the error."""
+
 
 class ModelError(DivergenceError):
     """The encoder could not be materialised or loaded."""
@@ -61,6 +66,12 @@ class ModelError(DivergenceError):
 
 class ConfigError(DivergenceError):
     code = "E400"
+
+
+class CacheError(DivergenceError):
+    """The cache directory (embeddings, materialised encoder) cannot be written."""
+
+    code = "E401"
 
 
 class StoreError(DivergenceError):
@@ -73,6 +84,24 @@ class NotInStore(StoreError):
     code = "E501"
 
 
+class StoreDamaged(StoreError):
+    """SQLite reports the file as corrupt (or not a database): `divergence check --store FILE` says where."""
+
+    code = "E502"
+
+
+class StoreReadOnly(StoreError):
+    """A command that writes was given a store it cannot write."""
+
+    code = "E503"
+
+
+class OutputError(DivergenceError):
+    """The report could not be written where --output asked."""
+
+    code = "E600"
+
+
 # Codes reported as problems rather than raised.
 NO_CLAIMS = "E106"
 UNDATED = "W201"
@@ -81,6 +110,11 @@ MIXED_EVENTS = "W203"
 FITTED_SETTINGS_DIFFER = "W301"
 REQUEST_TOO_LARGE = "E413"
 INVALID_REQUEST = "E422"
+DECODED_WITH_REPLACEMENT = "W101"
+INPUT_CUT = "W102"
+NOT_FOUND = "E404"
+METHOD_NOT_ALLOWED = "E405"
+REQUEST_TIMEOUT = "E408"
 
 CODES = {
     "E000": "unexpected error",
@@ -98,9 +132,18 @@ CODES = {
     "E300": "the encoder or a fitted model could not be loaded",
     FITTED_SETTINGS_DIFFER: "a fitted model runs with another encoder or other settings than it was fitted with",
     "E400": "invalid setting",
+    "E401": "the cache directory cannot be written",
     REQUEST_TOO_LARGE: "HTTP request body too large",
     INVALID_REQUEST: "HTTP request invalid",
     "E500": "corpus store error",
     "E501": "not in the store",
+    "E502": "the store file is damaged",
+    "E503": "the store is read-only",
+    "E600": "the output could not be written",
+    DECODED_WITH_REPLACEMENT: "a few bytes were not valid in the file's encoding and were replaced",
+    INPUT_CUT: "the input was larger than the configured cap and was cut",
+    NOT_FOUND: "HTTP route not found",
+    METHOD_NOT_ALLOWED: "HTTP method not allowed on this route",
+    REQUEST_TIMEOUT: "HTTP request body not received in time",
 }
 """Code → what it means (README and ``divergence --help`` list the same)."""

@@ -10,6 +10,7 @@ settings is used.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -27,6 +28,10 @@ from divergence.report.provenance import provenance_of
 from divergence.runtime import Runtime, runtime_for
 
 __all__ = ["Input", "analyze", "cluster", "compare", "profile_documents", "score"]
+
+progress = logging.getLogger("divergence.progress")
+"""Stage messages (INFO) for the CLI's progress display; silent unless a handler is attached."""
+progress.propagate = False
 
 
 def _runtime(settings: Settings | None, runtime: Runtime | None, overrides: dict) -> Runtime:
@@ -54,11 +59,12 @@ def compare(
     prepared, claims, all_problems = prepare_inputs(inputs, runtime.settings, problems)
     if len(prepared) < 2:
         found = ", ".join(d.id for d in prepared) or "none"
-        raise NotEnoughDocuments(f"compare needs at least two usable documents (usable: {found})")
+        raise NotEnoughDocuments(f"compare needs at least two usable documents (usable: {found})", problems=all_problems)
     copies = find_copies([d.id for d in prepared], [fingerprint(claims[d.id]) for d in prepared], runtime.settings.near_duplicate_threshold)
     sources = [d for d in prepared if d.id not in copies]
     if len(sources) < 2:
         raise NotEnoughDocuments(f"compare needs two different documents; {', '.join(copies)} copy {sources[0].id}")
+    progress.info("judging %d claims of %d documents", sum(len(claims[d.id]) for d in sources), len(sources))
     event = judge_event(sources, claims, runtime)
     # Are these one event? The same-event model says which documents look like another one (W203).
     profiles = profile_documents(prepared, claims, runtime)
@@ -106,6 +112,7 @@ def analyze(
     for event in report.events:
         sources = [by_id[i] for i in event.documents if i not in event.duplicates]
         if len(sources) >= 2:
+            progress.info("judging event %s (%d documents)", event.id, len(sources))
             judged = judge_event(sources, claims, runtime, event.id, known_vectors=vectors)
             event = event.model_copy(update={"claims": judged.claims})
         compared.append(event)
@@ -135,12 +142,14 @@ def _cluster_prepared(
     if not documents:
         return [], [], []
     profiles = profile_documents(documents, claims, runtime)
+    progress.info("clustering %d documents", len(documents))
     clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event).fit(profiles)
     return assemble_events(documents, profiles, clusterer), undated_warnings(documents, profiles), profiles
 
 
 def profile_documents(documents: Sequence[Document], claims: dict[str, list[Claim]], runtime: Runtime) -> list[Profile]:
     """Embed every claim once (cached) and build each document's clustering profile."""
+    progress.info("embedding %d claims of %d documents", sum(len(claims[d.id]) for d in documents), len(documents))
     vectors = runtime.embed([c.text for d in documents for c in claims[d.id]])
     profiles, cursor = [], 0
     for document in documents:
@@ -177,5 +186,5 @@ def _score_in_store(
     """The score report as the store makes it (``score`` adds its provenance)."""
     from divergence.store.corpus import Corpus
 
-    with Corpus(store, runtime=_runtime(settings, runtime, overrides)) as corpus:
+    with Corpus(store, runtime=_runtime(settings, runtime, overrides), read_only=not add) as corpus:
         return corpus.score(source, add=add)

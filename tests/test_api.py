@@ -29,9 +29,11 @@ def _docs(folder: Path) -> list[dict]:
 def server(tmp_path_factory):
     store = tmp_path_factory.mktemp("api") / "corpus.db"
     port = _free_port()
+    log = open(store.with_suffix(".log"), "w")  # noqa: SIM115 - the server writes it while the tests run
     process = subprocess.Popen(
         [sys.executable, "-m", "divergence", "serve", "--store", str(store), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "DIVERGENCE_REQUEST_BODY_TIMEOUT": "3"},
+        stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -42,7 +44,7 @@ def server(tmp_path_factory):
         except httpx.TransportError:
             pass
         if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read()}")
+            pytest.fail(f"server exited: {store.with_suffix('.log').read_text()}")
         time.sleep(0.5)
     else:
         process.kill()
@@ -51,6 +53,7 @@ def server(tmp_path_factory):
         yield client, store
     process.terminate()
     process.wait(timeout=30)
+    log.close()
 
 
 def test_documents_events_report_and_score(server):
@@ -144,3 +147,134 @@ def test_load_300_requests_8_at_a_time(server):
     with Store(store, "builtin:multilingual-e5-small") as opened:
         assert all(opened.has_document(doc) for doc in accepted)
         assert opened.integrity() == "ok"
+
+
+# --- hardening (issue 12) ---------------------------------------------------------------------------------------
+
+
+def _raw(port: int, request: bytes, pause_after: bytes | None = None) -> bytes:
+    """Send ``request`` over a plain socket (what httpx will not send: chunked floods, half bodies, bad headers)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+            if b"\r\n\r\n" in reply and b'"error"' in reply and reply.rstrip().endswith(b"}}"):
+                break
+        return reply
+
+
+def _port(client) -> int:
+    return client.base_url.port
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [("GET", "/nowhere", 404, "E404"), ("DELETE", "/v1/events", 405, "E405"), ("GET", "/v1/documents", 405, "E405")],
+)
+def test_framework_errors_have_the_documented_shape(server, method, path, status, code):
+    client, _ = server
+    response = client.request(method, path)
+    assert response.status_code == status
+    assert set(response.json()) == {"error"} and response.json()["error"]["code"] == code
+
+
+def test_messages_do_not_repeat_their_code(server):
+    client, _ = server
+    response = client.post("/v1/compare", json={"documents": [{"id": "only", "text": "One document is not enough to compare."}]})
+    error = response.json()["error"]
+    assert error["code"] == "E200" and "[E200]" not in error["message"] and error["message"].startswith("compare needs")
+    broken = client.post("/v1/documents", content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.json()["error"]["message"].startswith("the body is not valid JSON")
+
+
+def test_chunked_body_is_refused_while_it_streams(server):
+    client, _ = server
+
+    def chunks():
+        piece = b"x" * 65536
+        for _ in range(64):  # 4 MB, no Content-Length
+            yield piece
+
+    response = client.post("/v1/documents", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "E413"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_bad_content_length_and_stalled_body(server):
+    client, _ = server
+    port = _port(client)
+    bad = _raw(port, b"POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 12abc\r\n\r\n{}")
+    assert bad.startswith(b"HTTP/1.1 400")
+    stalled = _raw(port, b"POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"documents\"")
+    assert stalled.startswith(b"HTTP/1.1 408") and b'"E408"' in stalled
+
+
+def test_control_characters_in_ids_are_refused(server):
+    client, _ = server
+    response = client.post("/v1/documents", json={"documents": [{"id": "a\nb", "text": "The ministers met in Geneva."}]})
+    assert response.status_code == 422 and response.json()["error"]["message"].startswith("body.documents.0.id")
+
+
+def test_events_are_paged(server):
+    client, _ = server
+    client.post("/v1/documents", json={"documents": _docs(FIXTURES / "events" / "call-keller-varga")})
+    client.post("/v1/documents", json={"documents": _docs(FIXTURES / "events" / "brandt-visit")})
+    everything = client.get("/v1/events")
+    total = int(everything.headers["x-total-count"])
+    assert total == len(everything.json()) >= 2
+    first, second = client.get("/v1/events", params={"limit": 1}), client.get("/v1/events", params={"limit": 1, "offset": 1})
+    assert [e["id"] for e in first.json() + second.json()] == [e["id"] for e in everything.json()[:2]]
+    assert client.get("/v1/events", params={"limit": 0}).status_code == 422
+
+
+def test_docs_work_offline(server):
+    client, _ = server
+    page = client.get("/docs").text
+    assert "cdn" not in page.lower()
+    scripts = [part.split('"')[0] for part in page.split('src="')[1:]]
+    assert scripts and all(client.get(src).status_code == 200 for src in scripts)
+    assert len(client.get(scripts[0]).content) > 100_000  # the Swagger UI bundle itself
+
+
+def test_one_log_line_per_request_and_a_start_up_line(server):
+    client, store = server
+    client.get("/healthz", params={"probe": "log"})
+    time.sleep(0.5)  # the access line is written after the response
+    log = store.with_suffix(".log").read_text()
+    assert "divergence: serving" in log and " on http://127.0.0.1:" in log
+    assert sum('"GET /healthz?probe=log HTTP/1.1" 200' in line for line in log.splitlines()) == 1
+
+
+def test_healthz_answers_while_an_ingest_holds_the_store(tmp_path, settings, monkeypatch):
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from divergence.interfaces.server import create_app
+    from divergence.store.corpus import Corpus
+
+    entered, release = threading.Event(), threading.Event()
+    original = Corpus.ingest
+
+    def held_ingest(self, *args, **kwargs):
+        entered.set()
+        release.wait(120)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Corpus, "ingest", held_ingest)
+    with TestClient(create_app(tmp_path / "held.db", settings)) as client:
+        body = {"documents": [{"id": "a", "text": "The ministers met in Geneva on Thursday."}]}
+        writer = threading.Thread(target=lambda: client.post("/v1/documents", json=body))
+        writer.start()
+        try:
+            assert entered.wait(120)
+            answer: dict = {}
+            probe = threading.Thread(target=lambda: answer.update(client.get("/healthz").json()))
+            probe.start()
+            probe.join(60)  # with the store lock taken, this would wait for the ingest (released only below)
+            assert answer == {"status": "ok", "model": settings.model, "documents": 0}
+        finally:
+            release.set()
+            writer.join(120)
+        assert client.get("/healthz").json()["documents"] == 1

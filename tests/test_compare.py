@@ -1,6 +1,4 @@
 import json
-import subprocess
-import sys
 
 import jsonschema
 import pytest
@@ -10,7 +8,8 @@ from divergence import compare
 from divergence.datamodel import Report
 from divergence.errors import NotEnoughDocuments
 from divergence.report.render import json_schema, schema_path, to_json, to_markdown
-from tests.conftest import FIXTURES, ROOT
+from tests.cli_runner import run_cli
+from tests.conftest import FIXTURES
 
 # Floors measured on the fixtures; they only move up (see README, "Quality").
 FIXTURE_AGREEMENT_FLOOR = 0.95
@@ -87,10 +86,6 @@ def test_api_accepts_pairs_and_reports_problems(settings):
 def test_fewer_than_two_documents(settings, tmp_path):
     with pytest.raises(NotEnoughDocuments):
         compare([FIXTURES / "events" / "brandt-visit" / "capital_post.md"], settings)
-
-
-def run_cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "divergence", *args], capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=600)
 
 
 def test_cli_json_output_and_bad_file(tmp_path):

@@ -1,8 +1,6 @@
 """The claim judge: decisions through the public API, the attribution view, the model file, the NLI option."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,8 @@ from divergence.config import judge_model_path
 from divergence.datamodel import Status
 from divergence.errors import ModelError
 from divergence.judge.classifier import CLASSES, ClaimJudge
-from tests.conftest import FIXTURES, ROOT
+from tests.cli_runner import run_cli
+from tests.conftest import FIXTURES
 
 
 def _judged(reference: str, claim: str, settings):
@@ -149,10 +148,7 @@ def test_nli_opinion_is_recorded_and_can_override(tmp_path, settings):
 
 def test_nli_model_with_unknown_labels_is_a_one_line_error(tmp_path):
     model = _tiny_cross_encoder(tmp_path / "bad-nli", ["yes", "no"])
-    result = subprocess.run(
-        [sys.executable, "-m", "divergence", "compare", str(FIXTURES / "events" / "call-keller-varga"), "--nli", model, "-f", "json"],
-        capture_output=True, text=True, cwd=ROOT,
-    )
+    result = run_cli("compare", FIXTURES / "events" / "call-keller-varga", "--nli", model, "-f", "json")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "E300" in lines[0] and "entailment" in lines[0]

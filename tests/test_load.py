@@ -1,5 +1,6 @@
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,89 @@ def test_json_records(tmp_path, payload):
     path.write_text(payload, encoding="utf-8")
     docs, problems = load_documents([path])
     assert docs and not problems and docs[0].id == "x"
+
+
+# --- hostile inputs (issue 12): each is set aside or warned about, never ends the run --------------------------
+
+FRENCH = "Les ministres des Affaires étrangères se sont rencontrés jeudi à Genève et ont évoqué la frontière. " * 3
+RUSSIAN = "Министры иностранных дел встретились в четверг в Женеве и обсудили границу. " * 3
+
+
+def test_deeply_nested_json_and_non_string_fields_are_set_aside(tmp_path):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (tmp_path / "typed.json").write_text(json.dumps({"url": 3, "language": 7, "text": "The leaders met in Geneva."}), encoding="utf-8")
+    (tmp_path / "text.json").write_text(json.dumps({"text": {"nested": "object"}}), encoding="utf-8")
+    (tmp_path / "good.txt").write_text("The two leaders met in Geneva on Thursday.", encoding="utf-8")
+    docs, problems = load_documents([tmp_path])
+    assert [d.id for d in docs] == ["good"]
+    messages = {Path(p.path).name: (p.code, p.message) for p in problems}
+    assert messages["deep.json"] == ("E104", "JSON nested too deeply")
+    assert messages["typed.json"] == ("E104", "field 'url' must be a string, got a number")
+    assert messages["text.json"] == ("E104", "field 'text' must be a string or a list of strings, got an object")
+
+
+def test_ids_with_control_characters_are_refused_at_the_boundary(tmp_path):
+    path = tmp_path / "records.jsonl"
+    path.write_text(json.dumps({"id": "a\nb", "text": "One."}) + "\n" + json.dumps({"id": 7, "text": "Two."}) + "\n", encoding="utf-8")
+    docs, problems = load_documents([path])
+    assert [d.id for d in docs] == ["7"]
+    assert problems[0].path.endswith(":1") and problems[0].message == "field 'id' must be one line of printable text, got 'a\\nb'"
+    odd_name = tmp_path / "line\nbreak.txt"
+    odd_name.write_text("The leaders met.", encoding="utf-8")
+    (doc,), _ = load_documents([odd_name])
+    assert doc.id == "line_break"
+
+
+@pytest.mark.parametrize("text", [FRENCH, RUSSIAN])
+def test_one_stray_byte_in_utf8_is_replaced_with_a_warning(tmp_path, text):
+    raw = text.encode("utf-8")
+    at = raw.index(b" ", 40)
+    path = tmp_path / "doc.txt"
+    path.write_bytes(raw[:at] + b"\xff" + raw[at:])
+    (doc,), problems = load_documents([path])
+    assert doc.text.replace("\ufffd", "") == text
+    assert [(p.code, p.set_aside) for p in problems] == [("W101", False)]
+    assert problems[0].message == f"1 byte sequence not valid UTF-8 (first at byte {at}) replaced by U+FFFD"
+
+
+@pytest.mark.parametrize(("text", "codec"), [(RUSSIAN, "cp1251")])
+def test_legacy_encodings_are_still_detected(tmp_path, text, codec):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(text.encode(codec))
+    (doc,), problems = load_documents([path])
+    assert doc.text == text and not problems
+
+
+@pytest.mark.parametrize(("text", "codec"), [(FRENCH, "utf-16-le"), (RUSSIAN, "utf-16-le"), (RUSSIAN, "utf-16-be")])
+def test_utf16_without_bom_is_decoded(tmp_path, text, codec):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(text.encode(codec))
+    (doc,), problems = load_documents([path])
+    assert doc.text == text and not problems
+
+
+def test_reading_stops_at_the_byte_cap(tmp_path):
+    (zeros,), _ = load_documents(["/dev/zero"], max_bytes=100_000)[1], None
+    assert (zeros.path, zeros.code) == ("/dev/zero", "E102")
+    big = tmp_path / "big.txt"
+    big.write_text(RUSSIAN * 100, encoding="utf-8")
+    (doc,), problems = load_documents([big], max_bytes=10_001)
+    assert len(doc.text.encode("utf-8")) <= 10_001 and RUSSIAN[:40] in doc.text and "\ufffd" not in doc.text
+    assert [p.code for p in problems] == ["W102"]
+    records = tmp_path / "many.jsonl"
+    records.write_text("".join(json.dumps({"id": f"r{i}", "text": f"Text number {i}."}) + "\n" for i in range(1000)), encoding="utf-8")
+    docs, problems = load_documents([records], max_bytes=5_000)
+    assert 0 < len(docs) < 1000 and [d.id for d in docs] == [f"r{i}" for i in range(len(docs))] and codes(problems) == ["W102"]
+    whole = tmp_path / "many.json"
+    whole.write_text(json.dumps([{"text": "x"}] * 1000), encoding="utf-8")
+    docs, problems = load_documents([whole], max_bytes=5_000)
+    assert not docs and codes(problems) == ["E104"] and "max_file_bytes" in problems[0].message
+
+
+def test_html_is_cut_before_extraction(tmp_path):
+    page = tmp_path / "page.html"
+    article = "<p>The two ministers met in Geneva on Thursday and agreed to reopen the embassies.</p>"
+    page.write_text("<html><body><article>" + article + "</article>" + "<div>filler</div>" * 200_000 + "</body></html>", encoding="utf-8")
+    (doc,), problems = load_documents([page], max_html_bytes=100_000)
+    assert "met in Geneva" in doc.text
+    assert codes(problems) == ["W102"] and "before extraction" in problems[0].message

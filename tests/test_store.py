@@ -2,18 +2,22 @@
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from divergence import score
-from divergence.datamodel import ScoreReport, Status
+from divergence.datamodel import Document, ScoreReport, Status
+from divergence.errors import MalformedRecord
 from divergence.store.corpus import Corpus
 from divergence.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store
+from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES, ROOT
 
 INCOMING = FIXTURES / "incoming" / "baltic_daily.txt"
@@ -62,12 +66,12 @@ def test_stored_events_group_each_fixture_call(corpus_path, settings):
 
 
 def test_cli_events_and_show(corpus_path):
-    listed = subprocess.run([sys.executable, "-m", "divergence", "events", "--store", str(corpus_path), "-f", "json"],
-                            capture_output=True, text=True, cwd=ROOT, check=True)
+    listed = run_cli("events", "--store", corpus_path, "-f", "json")
+    assert listed.returncode == 0, listed.stderr
     events = json.loads(listed.stdout)
     event = next(e for e in events if "call-keller-varga/norland_times" in e["documents"])
-    shown = subprocess.run([sys.executable, "-m", "divergence", "show", event["id"], "--store", str(corpus_path), "-f", "json"],
-                           capture_output=True, text=True, cwd=ROOT, check=True)
+    shown = run_cli("show", event["id"], "--store", corpus_path, "-f", "json")
+    assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert report["events"][0]["id"] == event["id"]
     kinds = {c["kind"] for claim in report["events"][0]["claims"] for j in claim["statuses"].values() for c in j["conflicts"]}
@@ -75,8 +79,7 @@ def test_cli_events_and_show(corpus_path):
 
 
 def test_show_unknown_event_is_a_one_line_error(corpus_path):
-    result = subprocess.run([sys.executable, "-m", "divergence", "show", "event-nope", "--store", str(corpus_path)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = run_cli("show", "event-nope", "--store", corpus_path)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "event-nope" in result.stderr
 
@@ -100,15 +103,15 @@ def test_score_cli_fail_above_and_add(corpus_path, settings, tmp_path):
     store = tmp_path / "copy.db"
     source = sqlite3.connect(corpus_path)
     source.backup(sqlite3.connect(store))
-    base = [sys.executable, "-m", "divergence", "score", str(INCOMING), "--store", str(store), "-f", "json"]
-    strict = subprocess.run(base + ["--no-add", "--fail-above", "0.05"], capture_output=True, text=True, cwd=ROOT)
+    base = ["score", INCOMING, "--store", store, "-f", "json"]
+    strict = run_cli(*base, "--no-add", "--fail-above", "0.05")
     assert strict.returncode == 4
     assert json.loads(strict.stdout)["divergence"] > 0.05
-    lenient = subprocess.run(base + ["--fail-above", "0.99"], capture_output=True, text=True, cwd=ROOT)
+    lenient = run_cli(*base, "--fail-above", "0.99")
     assert lenient.returncode == 0 and json.loads(lenient.stdout)["added"] is True
     with Store(store, settings.model) as opened:
         assert opened.has_document("baltic_daily")
-    again = subprocess.run(base, capture_output=True, text=True, cwd=ROOT)
+    again = run_cli(*base)
     data = json.loads(again.stdout)
     assert data["copy_of"] == "baltic_daily" and data["added"] is False
 
@@ -189,3 +192,100 @@ def test_sigkill_mid_ingest_keeps_every_returned_document(tmp_path):
     # The stale index is rebuilt on open.
     with Corpus(path) as corpus:
         assert len(corpus.index) == corpus.store.count()
+
+
+# --- hardening (issue 12) ---------------------------------------------------------------------------------------
+
+
+def _copy_store(corpus_path, target):
+    with sqlite3.connect(corpus_path) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    return target
+
+
+def test_ids_with_control_characters_never_reach_the_store(corpus_path, settings, tmp_path):
+    store = _copy_store(corpus_path, tmp_path / "ids.db")
+    with Corpus(store, settings) as corpus:
+        result = corpus.ingest([("split\nid", "The harbour of Varnes reopened on Monday after the storm, the port said."),
+                                ("clean-id", "The harbour of Varnes reopened on Monday after the storm, officials said.")])
+        assert list(result.added) == ["clean-id"] and [p.code for p in result.problems] == ["E104"]
+        with pytest.raises(MalformedRecord):
+            corpus.store.add(Document(id="a\nb", text="x"), [], np.zeros((0, 384), dtype=np.float32), "hash", None, None, "test")
+    listed = run_cli("events", "--store", store, "-f", "json")
+    assert sorted(d for e in json.loads(listed.stdout) for d in e["documents"]) == sorted([*_all_ids(corpus_path), "clean-id"])
+
+
+def _all_ids(path):
+    with Store(path, "builtin:multilingual-e5-small") as store:
+        return store.all_ids()
+
+
+def test_a_duplicate_found_at_commit_time_is_already_stored(corpus_path, settings, tmp_path):
+    """Two ingests of one file: the second looked before the first committed (simulated: its look outside the
+    transaction finds nothing), so the duplicate shows up inside its transaction."""
+    store = _copy_store(corpus_path, tmp_path / "race.db")
+    text = "The ferry between Tallberg and Varnes resumed on Tuesday after three days of strikes, the operator said."
+    with Corpus(store, settings) as first, Corpus(store, settings) as second:
+        assert first.ingest([("ferry", text)]).added
+        looked_early = second.store.find_hash
+        second.store.find_hash = lambda digest: looked_early(digest) if second.store.db.in_transaction else None
+        result = second.ingest([("ferry-again", text)])
+    assert result.added == {} and result.unchanged == {"ferry-again": "ferry"} and not result.problems
+    assert _all_ids(store).count("ferry") == 1 and "ferry-again" not in _all_ids(store)
+
+
+def _damage(path):
+    """Overwrite every page but the first (the schema) with garbage, as a failing disk would."""
+    size = path.stat().st_size
+    with open(path, "r+b") as file:
+        file.seek(4096)
+        file.write(bytes((i * 7 + 13) % 256 for i in range(size - 4096)))
+
+
+def test_a_damaged_store_is_one_clear_error_everywhere(corpus_path, tmp_path):
+    store = _copy_store(corpus_path, tmp_path / "damaged.db")
+    _damage(store)
+    for args in (["events"], ["score", INCOMING, "--no-add"], ["show", "event-x"], ["ingest", INCOMING], ["check"], ["serve", "--port", "9"]):
+        done = run_cli(*args, "--store", store)
+        assert done.returncode == 1, (args, done.stderr)
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(("divergence: [E502]", "divergence: [E500]")) and str(store) in line, (args, line)
+    assert run_cli("check", "--store", store).stderr.startswith(f"divergence: [E502] {store}: integrity check failed (")
+    healthy = run_cli("check", "--store", corpus_path)
+    assert (healthy.returncode, healthy.stdout) == (0, f"{corpus_path}: ok\n")
+
+
+_READ_ONLY_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from tests.cli_runner import run_cli
+    store, incoming = sys.argv[1], sys.argv[2]
+    runs = {name: run_cli(*args, "--store", store) for name, args in {
+        "events": ["events", "-f", "json"], "score": ["score", incoming, "--no-add", "-f", "json"],
+        "ingest": ["ingest", incoming]}.items()}
+    print(json.dumps({name: [r.returncode, r.stdout, r.stderr] for name, r in runs.items()}))
+    """
+)
+
+
+def test_a_read_only_store_can_be_read(corpus_path, tmp_path):
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("root ignores file modes and setpriv (util-linux) is not there to drop that power")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    store = _copy_store(corpus_path, folder / "corpus.db")
+    with Corpus(store):  # its index file, as a server would have left it
+        pass
+    store.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        # root may write anything: drop that power, as for any other user
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+        child = subprocess.run([*prefix, sys.executable, "-c", _READ_ONLY_CHILD, str(store), str(INCOMING)], capture_output=True,
+                               text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    finally:
+        folder.chmod(0o755)
+    runs = json.loads(child.stdout)
+    assert runs["events"][0] == 0 and len(json.loads(runs["events"][1])) >= 5, runs["events"]
+    assert runs["score"][0] == 0 and json.loads(runs["score"][1])["added"] is False, runs["score"]
+    assert runs["ingest"][0] == 1 and runs["ingest"][2] == f"divergence: [E503] {store}: the store is read-only (this command needs to write to it)\n"

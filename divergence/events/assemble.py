@@ -58,12 +58,12 @@ def _participants(profiles: list[Profile]) -> list[str]:
     counts: Counter = Counter()
     shown: dict[str, str] = {}
     for profile in sorted(profiles, key=lambda p: p.language != "en"):
-        for key in profile.participants:
+        for key in sorted(profile.participants):  # a frozenset: its order changes with the hash seed
             stem = key[:NAME_STEM]
             counts[stem] += 1
             shown.setdefault(stem, profile.display_names.get(key, key))
     needed = max(1, (len(profiles) + 1) // 2)
-    return [shown[stem] for stem, count in counts.most_common() if count >= needed]
+    return [shown[stem] for stem, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if count >= needed]
 
 
 def _label(documents: list[Document], profiles: list[Profile]) -> str:
@@ -106,7 +106,7 @@ def assemble_events(documents: list[Document], profiles: list[Profile], clustere
             date=dt.date.fromordinal(days[0]) if days else None,
             date_end=dt.date.fromordinal(days[-1]) if days and days[-1] != days[0] else None,
             label=_label(member_docs, member_profiles),
-            kind=kinds.most_common(1)[0][0] if kinds else None,
+            kind=min(kinds.items(), key=lambda item: (-item[1], item[0]))[0] if kinds else None,  # ties: by name, not hash order
             participants=_participants(member_profiles),
             links=links,
             duplicates=duplicates,

@@ -6,14 +6,20 @@ is wrong with it; one bad file never ends the run.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from divergence.datamodel import Document, Problem
 from divergence.errors import (
+    DECODED_WITH_REPLACEMENT,
+    INPUT_CUT,
     BinaryDocument,
     EmptyDocument,
     InputError,
@@ -30,22 +36,68 @@ KNOWN_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
 METADATA_KEYS = ("id", "source", "url", "published", "language", "title")
 
 
-def decode(raw: bytes, where: str) -> str:
-    """Bytes to text: UTF-8 first, then a charset detector; binary is refused."""
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _printable_share(text: str) -> float:
+    return sum(ch.isprintable() or ch in "\n\r\t" for ch in text) / max(1, len(text))
+
+
+def _bomless_utf16(raw: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: every other byte is NUL (Latin) or another control byte (Cyrillic, Greek...)."""
+    sample = raw[:8192]
+    if len(raw) < 4 or len(raw) % 2 or sum(b < 9 or 13 < b < 32 for b in sample) < len(sample) * 0.2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        # Text, not binary that happens to decode: printable, with words separated by spaces.
+        if _printable_share(text) >= 0.97 and text.count(" ") + text.count("\n") >= len(text) / 30:
+            return text
+    return None
+
+
+def _mostly_utf8(raw: bytes) -> str | None:
+    """UTF-8 with a few stray bytes (a damaged copy), decoded with replacement; None when it is another encoding."""
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    well_formed = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    # A text in a legacy 8-bit encoding has almost no valid multi-byte UTF-8 sequences; real UTF-8 has many.
+    return text if well_formed >= 2 * bad and bad <= max(8, len(text) // 50) else None
+
+
+def decode(raw: bytes, where: str) -> tuple[str, str | None]:
+    """Bytes to (text, warning): BOM, UTF-8, BOM-less UTF-16, UTF-8 with a few bad bytes replaced, a charset detector; binary is refused."""
     if not raw.strip():
         raise EmptyDocument("the file is empty", where)
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    for bom, codec in BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), None
+            except UnicodeDecodeError:
+                break
+    text = _bomless_utf16(raw)
+    if text is not None:
+        return text, None
+    if b"\x00" in raw[:8192]:
         raise BinaryDocument("binary content, not text", where)
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        first_bad = error.start
+    text = _mostly_utf8(raw)
+    if text is not None:
+        bad = text.count("\ufffd")
+        return text, f"{bad} byte sequence{'s' if bad != 1 else ''} not valid UTF-8 (first at byte {first_bad:,}) replaced by U+FFFD"
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw).best()
     if best is None:
         raise BinaryDocument("cannot detect a text encoding (binary file?)", where)
-    return str(best)
+    return str(best), None
 
 
 def _parse_date(value) -> dt.date | None:
@@ -61,7 +113,10 @@ def _parse_date(value) -> dt.date | None:
     except ValueError:
         import dateparser
 
-        parsed = dateparser.parse(text, settings={"REQUIRE_PARTS": ["day", "month", "year"]})
+        try:
+            parsed = dateparser.parse(text[:200], settings={"REQUIRE_PARTS": ["day", "month", "year"]})
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return None
         return parsed.date() if parsed else None
 
 
@@ -82,24 +137,59 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str, int]:
     return meta, text[body_start:], body_start
 
 
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+STRING_FIELDS = ("source", "url", "title", "language")
+
+
+def _string_field(record: dict, key: str, where: str) -> str | None:
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise MalformedRecord(f"field '{key}' must be a string, got {_json_type(value)}", where)
+
+
+def _json_type(value) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _record_id(record: dict, default_id: str, where: str) -> str:
+    """An explicit id must be one line of text (a control character would split listings); a name-derived one is cleaned."""
+    value = record.get("id")
+    if value in (None, ""):
+        return CONTROL_CHARACTERS.sub("_", default_id)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedRecord(f"field 'id' must be a string, got {_json_type(value)}", where)
+    value = str(value)
+    if CONTROL_CHARACTERS.search(value) or not value.strip():
+        raise MalformedRecord(f"field 'id' must be one line of printable text, got {value[:60]!r}", where)
+    return value
+
+
 def document_from_record(record: dict, default_id: str, where: str) -> Document:
     if not isinstance(record, dict):
         raise MalformedRecord("a record must be a JSON object", where)
     text = record.get("text") or record.get("body") or ""
-    if isinstance(text, list):
-        text = "\n\n".join(str(part) for part in text)
-    if not str(text).strip():
+    if isinstance(text, list) and all(isinstance(part, str) for part in text):
+        text = "\n\n".join(text)
+    if not isinstance(text, str):
+        raise MalformedRecord(f"field 'text' must be a string or a list of strings, got {_json_type(text)}", where)
+    if not text.strip():
         raise EmptyDocument("the record has no text", where)
-    return Document(
-        id=str(record.get("id") or default_id),
-        text=str(text),
-        path=where,
-        source=record.get("source"),
-        url=record.get("url"),
-        title=record.get("title"),
-        published=_parse_date(record.get("published") or record.get("date")),
-        language=record.get("language"),
-    )
+    published = record.get("published") or record.get("date")
+    if published is not None and not isinstance(published, str | int | dt.date):
+        raise MalformedRecord(f"field 'published' must be a date string, got {_json_type(published)}", where)
+    try:
+        return Document(
+            id=_record_id(record, default_id, where),
+            text=text,
+            path=where,
+            published=_parse_date(published),
+            **{key: _string_field(record, key, where) for key in STRING_FIELDS},
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise MalformedRecord(f"field '{'.'.join(map(str, first['loc']))}': {first['msg']}", where) from None
 
 
 def _from_text(text: str, stem: str, where: str) -> Document:
@@ -115,7 +205,10 @@ def _from_text(text: str, stem: str, where: str) -> Document:
 def _from_html(text: str, stem: str, where: str) -> Document:
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, favor_recall=True)
+    try:
+        extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, favor_recall=True)
+    except (ValueError, TypeError, AttributeError, RecursionError) as error:  # lxml/trafilatura on hostile markup
+        raise InputError(f"the HTML could not be parsed ({type(error).__name__})", where) from None
     if extracted is None:
         raise EmptyDocument("no article text found in the HTML", where)
     data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
@@ -146,6 +239,9 @@ def _records_from_json(text: str, stem: str, where: str) -> Iterator[Document | 
     except json.JSONDecodeError as error:
         yield _problem(MalformedRecord(f"invalid JSON: {error.msg} (line {error.lineno})", where))
         return
+    except RecursionError:
+        yield _problem(MalformedRecord("JSON nested too deeply", where))
+        return
     records = data if isinstance(data, list) else [data]
     for index, record in enumerate(records):
         default = stem if len(records) == 1 else f"{stem}-{index + 1}"
@@ -165,6 +261,9 @@ def _records_from_jsonl(text: str, stem: str, where: str) -> Iterator[Document |
         except json.JSONDecodeError as error:
             yield _problem(MalformedRecord(f"malformed JSON line: {error.msg}", here))
             continue
+        except RecursionError:
+            yield _problem(MalformedRecord("JSON nested too deeply", here))
+            continue
         try:
             yield document_from_record(record, f"{stem}-{number}", here)
         except InputError as error:
@@ -182,11 +281,32 @@ def _cap(document: Document, max_chars: int) -> Document:
     return document.model_copy(update={"text": document.text[:max_chars], "warnings": [*document.warnings, warning]})
 
 
-def read_bytes(raw: bytes, name: str, where: str, suffix: str) -> Iterator[Document | Problem]:
+def _cut_warning(what: str, size: int, limit: int, setting: str, where: str) -> Problem:
+    return Problem(path=where, code=INPUT_CUT, set_aside=False,
+                   message=f"{what} larger than {limit:,} bytes ({setting}): only the first {limit:,} bytes were used" if size < 0
+                   else f"{what} cut from {size:,} to {limit:,} bytes ({setting}) before extraction")
+
+
+def read_bytes(
+    raw: bytes, name: str, where: str, suffix: str, *, cut: bool = False, max_bytes: int = 50_000_000,
+    max_html_bytes: int = 2_000_000,
+) -> Iterator[Document | Problem]:
+    """One file's documents and problems; ``cut`` says the file was longer than ``max_bytes`` and only its start was read."""
     stem = str(Path(name).with_suffix("")) if name else "stdin"
     try:
-        text = decode(raw, where)
+        if cut and (suffix in JSON_SUFFIXES or (suffix == "" and raw.lstrip()[:1] in (b"[", b"{"))):
+            raise MalformedRecord(f"JSON file larger than {max_bytes:,} bytes (max_file_bytes); split it into JSON Lines", where)
+        text, warning = decode(raw, where)
+        if cut:
+            if suffix in JSONL_SUFFIXES:  # keep the whole records, drop the cut last line
+                text = text[: text.rfind("\n") + 1]
+            yield _cut_warning("the file is", -1, max_bytes, "max_file_bytes", where)
+        if warning:
+            yield Problem(path=where, code=DECODED_WITH_REPLACEMENT, set_aside=False, message=warning)
         if suffix in HTML_SUFFIXES or (suffix == "" and text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))):
+            if len(text) > max_html_bytes:
+                yield _cut_warning("the HTML was", len(text), max_html_bytes, "max_html_bytes", where)
+                text = text[:max_html_bytes]
             yield _from_html(text, stem, where)
         elif suffix in JSON_SUFFIXES or (suffix == "" and text.lstrip()[:1] in "[{"):
             yield from _records_from_json(text, stem, where)
@@ -200,6 +320,20 @@ def read_bytes(raw: bytes, name: str, where: str, suffix: str) -> Iterator[Docum
         yield _problem(error)
 
 
+def _read_capped(stream, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes (a cut multi-byte UTF-8 character at the end dropped), and whether there was more."""
+    raw = stream.read(limit + 1)
+    if len(raw) <= limit:
+        return raw, False
+    raw = raw[:limit]
+    tail = len(raw)
+    while tail > 0 and len(raw) - tail < 3 and raw[tail - 1] & 0xC0 == 0x80:
+        tail -= 1
+    if tail > 0 and raw[tail - 1] >= 0xC0:
+        raw = raw[: tail - 1]
+    return raw, True
+
+
 def _expand(path: Path) -> Iterator[tuple[Path, str]]:
     """Files under ``path`` with their names relative to it, which become ids ("event/outlet")."""
     if path.is_dir():
@@ -210,38 +344,64 @@ def _expand(path: Path) -> Iterator[tuple[Path, str]]:
         yield path, path.name
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists() or path.is_symlink()
+    except (OSError, ValueError):  # a name too long, a NUL in it
+        return False
+
+
 def load_documents(
     inputs: Iterable[str | Path | Document | tuple[str, str]],
     max_chars: int = 200_000,
     stdin=None,
+    *,
+    max_bytes: int = 50_000_000,
+    max_html_bytes: int = 2_000_000,
 ) -> tuple[list[Document], list[Problem]]:
-    """Load every input; returns the documents and the problems, in input order."""
+    """Load every input; returns the documents and the problems, in input order.
+
+    No file is read past ``max_bytes`` (``/dev/zero`` included); HTML is cut to ``max_html_bytes`` before extraction.
+    """
     documents: list[Document] = []
     problems: list[Problem] = []
+    caps = {"max_bytes": max_bytes, "max_html_bytes": max_html_bytes}
     for item in inputs:
         if isinstance(item, Document):
             results: Iterable[Document | Problem] = [item]
         elif isinstance(item, tuple):
             doc_id, text = item
-            results = [document_from_record({"id": doc_id, "text": text}, doc_id, doc_id)] if str(text).strip() else [
-                _problem(EmptyDocument("the text is empty", doc_id))
-            ]
+            try:
+                results = [document_from_record({"id": doc_id, "text": text}, doc_id, doc_id)] if str(text).strip() else [
+                    _problem(EmptyDocument("the text is empty", doc_id))
+                ]
+            except InputError as error:
+                results = [_problem(error)]
         elif str(item) == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
-            results = list(read_bytes(stream.read(), "stdin", "-", ""))
+            raw, cut = _read_capped(stream, max_bytes)
+            results = list(read_bytes(raw, "stdin", "-", "", cut=cut, **caps))
         else:
             path = Path(item)
-            if not path.exists():
+            if not _exists(path):
                 problems.append(_problem(MissingPath("no such file or directory", str(path))))
                 continue
             results = []
-            for file, name in _expand(path):
-                try:
-                    raw = file.read_bytes()
-                except OSError as error:
-                    problems.append(_problem(InputError(f"cannot read: {error.strerror}", str(file))))
+            try:
+                files = list(_expand(path))
+            except OSError as error:
+                problems.append(_problem(InputError(f"cannot list: {error.strerror or error}", str(path))))
+                continue
+            for file, name in files:
+                if file.is_dir():
                     continue
-                results.extend(read_bytes(raw, name, str(file), file.suffix.lower()))
+                try:
+                    with open(file, "rb") as stream:
+                        raw, cut = _read_capped(stream, max_bytes)
+                except OSError as error:
+                    problems.append(_problem(InputError(f"cannot read: {error.strerror or error}", str(file))))
+                    continue
+                results.extend(read_bytes(raw, name, str(file), file.suffix.lower(), cut=cut, **caps))
         for result in results:
             if isinstance(result, Problem):
                 problems.append(result)

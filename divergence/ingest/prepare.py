@@ -26,7 +26,8 @@ def prepare_inputs(
     inputs: Iterable[Input], settings: Settings, problems: list[Problem] | None = None
 ) -> tuple[list[Document], dict[str, list[Claim]], list[Problem]]:
     """Every usable document with its claims, and every problem met on the way (earlier ``problems`` first)."""
-    documents, load_problems = load_documents(inputs, settings.max_document_chars)
+    documents, load_problems = load_documents(inputs, settings.max_document_chars,
+                                              max_bytes=settings.max_file_bytes, max_html_bytes=settings.max_html_bytes)
     all_problems = [*(problems or []), *load_problems]
     prepared: list[Document] = []
     claims: dict[str, list[Claim]] = {}

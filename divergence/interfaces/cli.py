@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import logging
+import math
+import os
 import sys
+import tempfile
+import time
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,9 +19,11 @@ import typer
 from rich.console import Console
 
 from divergence.config import Settings, load_settings
-from divergence.errors import DivergenceError
+from divergence.errors import CacheError, ConfigError, DivergenceError, OutputError, StoreError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="How different outlets tell the same event, claim by claim.")
+app = typer.Typer(add_completion=False, no_args_is_help=False,
+                  help="How different outlets tell the same event, claim by claim.\n\n"
+                  "Exit status: 0 done, 1 error, 2 usage error, 3 some inputs set aside, 4 divergence above --fail-above.")
 
 
 class ExitCode(IntEnum):
@@ -23,6 +32,21 @@ class ExitCode(IntEnum):
     USAGE = 2
     INPUTS_SET_ASIDE = 3
     ABOVE_THRESHOLD = 4
+    INTERRUPTED = 130
+
+
+class _Options:
+    """What the global options asked for, for this one run."""
+
+    def reset(self) -> None:
+        self.quiet = False
+        self.verbose = False
+        self.traceback = os.environ.get("DIVERGENCE_TRACEBACK", "") not in ("", "0")
+        logging.getLogger("divergence").setLevel(logging.NOTSET)
+
+
+OPTIONS = _Options()
+OPTIONS.reset()
 
 
 class Format(StrEnum):
@@ -34,9 +58,42 @@ class Format(StrEnum):
     claimreview = "claimreview"  # schema.org ClaimReview JSON-LD for contradicted claims
 
 
+class ListFormat(StrEnum):
+    """Formats of the commands whose output is a listing, not a report (ingest, events, score)."""
+
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("divergence")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = "(not installed)"
+        sys.stdout.write(f"divergence {installed}\n")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or warnings on stderr (errors still are).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Progress with timings on stderr.")] = False,
+    traceback: Annotated[bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")] = False,
+) -> None:
+    """Options for every command."""
+    OPTIONS.quiet, OPTIONS.verbose, OPTIONS.traceback = quiet, verbose and not quiet, traceback or OPTIONS.traceback
+    if OPTIONS.verbose or OPTIONS.quiet:
+        logging.getLogger("divergence").setLevel(logging.INFO if OPTIONS.verbose else logging.ERROR)
+
+
 ModelOption = Annotated[str | None, typer.Option("--model", help="Sentence-transformers id or path (default: built-in multilingual-e5-small; env DIVERGENCE_MODEL).")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a setting, e.g. --set supported_threshold=0.6.")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ListFormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 NliOption = Annotated[str | None, typer.Option("--nli", help="Add the opinion of an NLI cross-encoder (sentence-transformers CrossEncoder id or path).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
@@ -48,40 +105,80 @@ def _settings(model: str | None, overrides: list[str] | None, nli: str | None = 
         if not sep:
             raise typer.BadParameter(f"--set expects key=value, got '{item}'")
         values[key.strip()] = value
+    settings = load_settings(model=model, **values)
+    if settings.embedding_cache:
+        _check_writable_dir(settings.cache_dir, "cache_dir")
+    return settings
+
+
+def _check_writable_dir(folder: Path, setting: str) -> None:
+    """The embedding cache lives here: say so in one line now rather than fail in the middle of a run."""
     try:
-        return load_settings(model=model, **values)
-    except Exception as error:  # pydantic validation: one line is enough
-        raise DivergenceError(f"invalid setting: {str(error).splitlines()[0]} ({'; '.join(overrides or [])})") from error
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise CacheError(f"cannot write there ({error.strerror or error}); set {setting} (DIVERGENCE_{setting.upper()}) "
+                         "to a writable folder, or embedding_cache=false", str(folder)) from None
 
 
 def _err_line(message: str) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
 
 
+def _check_output(output: Path | None) -> None:
+    """Refuse an --output that cannot be written before any work is done."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise OutputError("is a directory", str(output))
+    parent = next((p for p in output.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise OutputError(f"{parent} is not a directory", str(output))
+
+
 def _emit(content: str, output: Path | None) -> None:
+    """Write to stdout, or to ``output`` atomically (a temporary file renamed over it, removed on failure)."""
     if output is None:
         sys.stdout.write(content)
-    else:
+        return
+    _check_output(output)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
         tmp.write_text(content, encoding="utf-8")
         tmp.replace(output)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write: {error.strerror or error}", str(output)) from error
 
 
 PathsArgument = Annotated[list[str], typer.Argument(help="Files or folders (.txt .md .html .json .jsonl), '-' for stdin.")]
 
 
 def _report_problems(problems) -> None:
-    """One line on stderr per input set aside or warned about."""
+    """One line on stderr per input set aside or warned about (warnings only when not --quiet)."""
     for problem in problems:
+        if OPTIONS.quiet and not problem.set_aside:
+            continue
         kind = "" if problem.set_aside else "warning: "
         _err_line(f"divergence: {kind}{problem.path}: [{problem.code}] {problem.message}")
+
+
+def _text(view, report, output: Path | None) -> None:
+    """A text view to the terminal (problems already went to stderr), or recorded into ``output``."""
+    if output is None:
+        view(report.model_copy(update={"problems": []}), Console())
+        return
+    console = Console(record=True, width=160, file=io.StringIO())
+    view(report, console)
+    _emit(console.export_text(), output)
 
 
 def _write_report(report, format: Format, output: Path | None, text_view=None) -> None:
     from divergence.report.render import print_text, to_html, to_json, to_markdown
 
-    text_view = text_view or print_text
     _report_problems(report.problems)
     if format is Format.json:
         _emit(to_json(report), output)
@@ -93,14 +190,49 @@ def _write_report(report, format: Format, output: Path | None, text_view=None) -
         _emit(to_markdown(report), output)
     elif format is Format.html:
         _emit(to_html(report), output)
-    elif output is not None:
-        console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115
-        text_view(report, console)
-        _emit(console.export_text(), output)
     else:
-        text_view(report, Console())
+        _text(text_view or print_text, report, output)
     if any(problem.set_aside for problem in report.problems):
         raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
+
+
+class _StageHandler(logging.Handler):
+    """Stage messages of the pipeline (logger ``divergence.progress``) into the spinner, and with timings under --verbose."""
+
+    def __init__(self, status, started: float):
+        super().__init__(logging.INFO)
+        self.status, self.started = status, started
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.status is not None:
+            self.status.update(f"{message}…")
+        if OPTIONS.verbose:
+            _err_line(f"divergence: {time.perf_counter() - self.started:6.1f} s  {message}")
+
+
+@contextlib.contextmanager
+def _progress(what: str):
+    """A spinner on stderr while ``what`` runs, when stderr is a terminal (not with --quiet); stage timings with --verbose."""
+    started = time.perf_counter()
+    console = Console(stderr=True)
+    live = not OPTIONS.quiet and console.is_terminal
+    status = console.status(f"{what}…") if live else None
+    stages = logging.getLogger("divergence.progress")
+    handler = _StageHandler(status, started)
+    if live or OPTIONS.verbose:
+        stages.addHandler(handler)
+        stages.setLevel(logging.INFO)
+    try:
+        if status is not None:
+            with status:
+                yield
+        else:
+            yield
+    finally:
+        stages.removeHandler(handler)
+        if OPTIONS.verbose:
+            _err_line(f"divergence: {time.perf_counter() - started:6.1f} s  done ({what})")
 
 
 @app.command()
@@ -115,7 +247,11 @@ def compare(
     """Compare documents about one event: the status of every claim in every other document."""
     from divergence.pipeline import compare as run_compare
 
-    _write_report(run_compare(paths, _settings(model, set_, nli)), format, output)
+    _check_output(output)
+    settings = _settings(model, set_, nli)
+    with _progress("reading and preparing the documents"):
+        report = run_compare(paths, settings)
+    _write_report(report, format, output)
 
 
 @app.command()
@@ -130,7 +266,11 @@ def cluster(
     from divergence.pipeline import cluster as run_cluster
     from divergence.report.render import print_events
 
-    _write_report(run_cluster(paths, _settings(model, set_)), format, output, text_view=print_events)
+    _check_output(output)
+    settings = _settings(model, set_)
+    with _progress("reading and preparing the documents"):
+        report = run_cluster(paths, settings)
+    _write_report(report, format, output, text_view=print_events)
 
 
 @app.command()
@@ -145,7 +285,11 @@ def analyze(
     """Group articles into events, then compare each event's sources claim by claim, in one report."""
     from divergence.pipeline import analyze as run_analyze
 
-    _write_report(run_analyze(paths, _settings(model, set_, nli)), format, output)
+    _check_output(output)
+    settings = _settings(model, set_, nli)
+    with _progress("reading and preparing the documents"):
+        report = run_analyze(paths, settings)
+    _write_report(report, format, output)
 
 
 StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The corpus store (SQLite file; created when missing).")]
@@ -155,56 +299,56 @@ StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The corpus sto
 def ingest(
     paths: PathsArgument,
     store: StoreOption,
-    format: FormatOption = Format.text,
+    format: ListFormatOption = ListFormat.text,
+    output: OutputOption = None,
     model: ModelOption = None,
     set_: SetOption = None,
 ) -> None:
     """Add articles to a corpus store, each to its event; files already stored (same text) change nothing."""
-    import json
-
     from divergence.store.corpus import Corpus
 
-    with Corpus(store, _settings(model, set_)) as corpus:
+    _check_output(output)
+    settings = _settings(model, set_)
+    with _progress("loading the encoder and the store, ingesting"), Corpus(store, settings) as corpus:
         result = corpus.ingest(paths)
         total = corpus.store.count()
     _report_problems(result.problems)
-    if format is Format.json:
+    if format is ListFormat.json:
         payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        _emit(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", output)
     else:
-        for doc_id, event in result.added.items():
-            sys.stdout.write(f"added      {doc_id} → {event}\n")
-        for doc_id, original in result.unchanged.items():
-            sys.stdout.write(f"unchanged  {doc_id} (stored as {original})\n")
-        sys.stdout.write(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
-                         f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {store}\n")
+        lines = [f"added      {doc_id} → {event}\n" for doc_id, event in result.added.items()]
+        lines += [f"unchanged  {doc_id} (stored as {original})\n" for doc_id, original in result.unchanged.items()]
+        lines.append(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
+                     f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {store}\n")
+        _emit("".join(lines), output)
     if any(problem.set_aside for problem in result.problems):
         raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
 
 
 def _open_existing(store: Path) -> None:
     if not store.is_file():
-        raise DivergenceError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
+        raise StoreError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
 
 
 @app.command()
-def events(store: StoreOption, format: FormatOption = Format.text, model: ModelOption = None) -> None:
+def events(store: StoreOption, format: ListFormatOption = ListFormat.text, output: OutputOption = None, model: ModelOption = None) -> None:
     """List the events of a corpus store with their documents."""
-    import json
-
     from divergence.store.sqlite import Store
 
+    _check_output(output)
     _open_existing(store)
-    with Store(store, _settings(model, None).model) as opened:
+    with Store(store, _settings(model, None).model, read_only=True) as opened:
         rows = opened.events()
-    if format is Format.json:
-        sys.stdout.write(json.dumps([{"id": r.id, "label": r.label, "documents": r.documents, "created_at": r.created_at} for r in rows],
-                                    indent=2, ensure_ascii=False) + "\n")
+    if format is ListFormat.json:
+        _emit(json.dumps([{"id": r.id, "label": r.label, "documents": r.documents, "created_at": r.created_at} for r in rows],
+                         indent=2, ensure_ascii=False) + "\n", output)
         return
+    lines = []
     for row in rows:
-        sys.stdout.write(f"{row.id}  {len(row.documents)} document{'s' if len(row.documents) != 1 else ''}  {row.label or ''}\n")
-        for doc_id in row.documents:
-            sys.stdout.write(f"    {doc_id}\n")
+        lines.append(f"{row.id}  {len(row.documents)} document{'s' if len(row.documents) != 1 else ''}  {row.label or ''}\n")
+        lines += [f"    {doc_id}\n" for doc_id in row.documents]
+    _emit("".join(lines), output)
 
 
 @app.command()
@@ -219,19 +363,29 @@ def show(
     """Compare the stored documents of one event claim by claim."""
     from divergence.store.corpus import Corpus
 
+    _check_output(output)
     _open_existing(store)
-    with Corpus(store, _settings(model, set_)) as corpus:
+    settings = _settings(model, set_)
+    with _progress("loading the encoder and judging"), Corpus(store, settings, read_only=True) as corpus:
         report = corpus.event_report(event)
     _write_report(report, format, output)
+
+
+def _divergence_threshold(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise typer.BadParameter(f"must be a number from 0 to 1, got {value}", param_hint="--fail-above")
+    return value
 
 
 @app.command()
 def score(
     path: Annotated[str, typer.Argument(help="The article to score (file, or '-' for stdin).")],
     store: StoreOption,
-    format: FormatOption = Format.text,
+    format: ListFormatOption = ListFormat.text,
+    output: OutputOption = None,
     no_add: Annotated[bool, typer.Option("--no-add", help="Score only; do not add the article to the store.")] = False,
-    fail_above: Annotated[float | None, typer.Option("--fail-above", help="Exit with status 4 when the divergence score is above this.")] = None,
+    fail_above: Annotated[float | None, typer.Option("--fail-above", callback=_divergence_threshold,
+                                                     help="Exit with status 4 when the divergence score (0-1) is above this.")] = None,
     model: ModelOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -239,28 +393,44 @@ def score(
     from divergence.pipeline import score as run_score
     from divergence.report.render import print_score, to_json
 
-    report = run_score(path, store, _settings(model, set_), add=not no_add)
+    _check_output(output)
+    if no_add:
+        _open_existing(store)
+    settings = _settings(model, set_)
+    with _progress("loading the encoder and scoring"):
+        report = run_score(path, store, settings, add=not no_add)
     _report_problems(report.problems)
-    if format is Format.json:
-        sys.stdout.write(to_json(report))
+    if format is ListFormat.json:
+        _emit(to_json(report), output)
     else:
-        print_score(report, Console())
+        _text(print_score, report, output)
     if fail_above is not None and report.divergence is not None and report.divergence > fail_above:
         raise typer.Exit(ExitCode.ABOVE_THRESHOLD)
+
+
+@app.command()
+def check(
+    store: StoreOption,
+) -> None:
+    """Check a corpus store file for damage (SQLite integrity check); exit 1 when it is damaged."""
+    from divergence.store.sqlite import check_store
+
+    _open_existing(store)
+    sys.stdout.write(f"{store}: {check_store(store)}\n")
 
 
 @app.command()
 def serve(
     store: StoreOption,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
     model: ModelOption = None,
     set_: SetOption = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs and /openapi.json) over a corpus store."""
     from divergence.interfaces.server import serve as run_server
 
-    run_server(store, host, port, _settings(model, set_))
+    run_server(store, host, port, _settings(model, set_), access_log=not OPTIONS.quiet)
 
 
 @app.command()
@@ -275,37 +445,84 @@ def models(
     settings = _settings(model, None)
     path = resolve_model(settings, build=build)
     console = Console()
-    console.print(f"model     {settings.model}")
-    console.print(f"path      {path}")
-    console.print(f"exists    {Path(path).exists()}")
+    console.print(f"model     {settings.model}", markup=False)
+    console.print(f"path      {path}", markup=False)
+    console.print(f"exists    {Path(path).exists()}", markup=False)
     if verify:
         from divergence.encoder.verify import verify_encoder
 
         for line in verify_encoder(settings):
-            console.print(line)
+            console.print(line, markup=False)
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv`` (default: the process's) and return its exit code; never raises."""
+    """Run the command line ``argv`` (default: the process's) and return its exit code; never raises.
+
+    Usage mistakes are one line and exit 2, user-fixable problems one line and exit 1; anything
+    unexpected is one line too (``--traceback`` or DIVERGENCE_TRACEBACK=1 shows the whole story).
+    """
     logging.basicConfig(level=logging.WARNING, format="divergence: %(message)s")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    OPTIONS.reset()
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = typer.main.get_command(app).main(args=argv, prog_name="divergence", standalone_mode=False)
+    except ConfigError as error:  # an impossible setting is a usage error
+        _err_line(f"divergence: {error.line()}")
+        return ExitCode.USAGE
     except DivergenceError as error:
+        for problem in getattr(error, "problems", None) or []:
+            _report_problems([problem])
         _err_line(f"divergence: {error.line()}")
         return ExitCode.ERROR
     except typer.Exit as done:
         return done.exit_code
-    except (typer.BadParameter, typer.Abort) as error:
-        _err_line(f"divergence: {error}")
+    except _usage_errors() as error:
+        _err_line(f"divergence: {_usage_message(error)}")
         return ExitCode.USAGE
-    except Exception as error:  # click usage errors and the like
+    except typer.Abort:
+        _err_line("divergence: aborted")
+        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        _err_line("divergence: interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.ERROR
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+        if OPTIONS.traceback:
+            import traceback
+
+            traceback.print_exc()
+        _err_line(f"divergence: {_unexpected(error)}")
+        return ExitCode.ERROR
+    return code if isinstance(code, int) else ExitCode.OK
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Command-line mistakes: recent typer ships its own click, whose exceptions derive from typer.TyperException;
+    older typer raised click's own."""
+    found: list[type[Exception]] = [typer.TyperException] if hasattr(typer, "TyperException") else []
+    with contextlib.suppress(ImportError):
         import click
 
-        if isinstance(error, click.ClickException):
-            error.show()
-            return ExitCode.USAGE
-        raise
-    return code if isinstance(code, int) else ExitCode.OK
+        found.append(click.ClickException)
+    return tuple(found)
+
+
+def _usage_message(error) -> str:
+    message = error.format_message()
+    if "No such option" in message:
+        message += " (a path that starts with '-' goes after --, e.g. `divergence compare -- -a.txt b.txt`)"
+    command = getattr(getattr(error, "ctx", None), "command_path", None)
+    return f"{message} (see `{command or 'divergence'} --help`)"
+
+
+def _unexpected(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "[E000] input nested too deeply to process"
+    if isinstance(error, MemoryError):
+        return "[E000] out of memory (is an input unreasonably large?)"
+    detail = str(error).splitlines()[0] if str(error) else ""
+    return f"[E000] unexpected error: {type(error).__name__}{': ' + detail if detail else ''} (rerun with --traceback for details)"
 
 
 def main() -> None:

@@ -3,24 +3,46 @@
 The encoder and the store open once, at start-up. Every call that touches the
 store runs under one lock: SQLite takes one writer at a time anyway, and one
 connection shared by the worker threads must not be used by two at once.
-``/v1/compare`` needs no store and runs without it.
+``/v1/compare`` needs no store and runs without it; ``/healthz`` takes no lock.
+
+Every error, the framework's own included (unknown route, wrong method,
+unparsable or oversized body), has one shape: ``{"error": {"code", "message"}}``.
+Bodies are counted while they stream in (chunked ones too) and must arrive
+within ``request_body_timeout`` seconds. ``/docs`` and ``/redoc`` serve their
+scripts from the package (fastapi-offline), so they work with no network.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import sqlite3
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from divergence.config import Settings, load_settings
 from divergence.datamodel import Document, Problem, Report, ScoreReport
-from divergence.errors import INVALID_REQUEST, REQUEST_TOO_LARGE, DivergenceError, InputError, NotEnoughDocuments, NotInStore
+from divergence.errors import (
+    INVALID_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    REQUEST_TIMEOUT,
+    REQUEST_TOO_LARGE,
+    DivergenceError,
+    InputError,
+    NotEnoughDocuments,
+    NotInStore,
+    StoreError,
+)
 from divergence.ingest.load import document_from_record
 from divergence.runtime import Runtime
 
@@ -28,7 +50,7 @@ MAX_REQUEST_BYTES = 2_000_000
 
 
 class DocumentIn(BaseModel):
-    id: str = Field(min_length=1, max_length=300)
+    id: str = Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$", description="One line of printable text.")
     text: str = Field(min_length=1)
     title: str | None = None
     source: str | None = None
@@ -65,11 +87,58 @@ class ErrorOut(BaseModel):
     error: dict[str, str]
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
-def create_app(store: str | Path, settings: Settings | None = None) -> FastAPI:
+def _message(error: DivergenceError) -> str:
+    """The error's text without its code (the code has its own field)."""
+    return f"{error.path}: {error.message}" if error.path else error.message
+
+
+HTTP_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 408: REQUEST_TIMEOUT, 413: REQUEST_TOO_LARGE}
+
+
+class BodyLimit:
+    """ASGI middleware: a body is counted as it streams in (declared or chunked) and refused past ``limit`` bytes;
+    a malformed Content-Length is a 400 and a body that stalls a 408 (uvicorn would wait forever).
+
+    FastAPI's own ``max_body_size`` answers in plain text, not in the API's error shape, hence this.
+    """
+
+    def __init__(self, app, limit: int, timeout: float):
+        self.app, self.limit, self.timeout = app, limit, timeout
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and not length.strip().isdigit():
+            return await _error(400, INVALID_REQUEST, "invalid Content-Length header", {"connection": "close"})(scope, receive, send)
+        if length is not None and int(length) > self.limit:
+            return await _error(413, REQUEST_TOO_LARGE, f"request body over {self.limit} bytes", {"connection": "close"})(scope, receive, send)
+        received, complete = 0, False
+        deadline = asyncio.get_running_loop().time() + self.timeout  # for the whole body, not each chunk
+
+        async def counted():
+            nonlocal received, complete
+            if complete:  # after the body, receive() waits for a disconnect: no deadline on that
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except TimeoutError:
+                raise HTTPException(408, f"request body not received within {self.timeout:g} s") from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+                if received > self.limit:
+                    raise HTTPException(413, f"request body over {self.limit} bytes")
+            return message
+
+        return await self.app(scope, counted, send)
+
+
+def create_app(store: str | Path, settings: Settings | None = None, url: str | None = None) -> FastAPI:
     settings = settings or load_settings()
     state: dict = {}
     lock = threading.Lock()
@@ -80,50 +149,67 @@ def create_app(store: str | Path, settings: Settings | None = None) -> FastAPI:
 
         state["runtime"] = Runtime(settings)
         state["corpus"] = Corpus(store, runtime=state["runtime"])  # loads the encoder and the index once
+        state["documents"] = state["corpus"].store.count()
+        logging.getLogger("uvicorn.error").warning("divergence: serving %s (%d documents, encoder %s)%s", store,
+                                                   state["documents"], settings.model, f" on {url}" if url else "")
         yield
         state["corpus"].close()
 
-    app = FastAPI(title="divergence", version="1", lifespan=lifespan,
-                  description="Cross-source narrative divergence: compare, score and store news articles.")
+    app = FastAPIOffline(title="divergence", version="1", lifespan=lifespan,
+                         description="Cross-source narrative divergence: compare, score and store news articles.")
+    app.add_middleware(BodyLimit, limit=MAX_REQUEST_BYTES, timeout=settings.request_body_timeout)
 
-    @app.middleware("http")
-    async def limit_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
-            return _error(413, REQUEST_TOO_LARGE, f"request body over {MAX_REQUEST_BYTES} bytes")
-        if length is None and request.method in ("POST", "PUT"):
-            body = await request.body()
-            if len(body) > MAX_REQUEST_BYTES:
-                return _error(413, REQUEST_TOO_LARGE, f"request body over {MAX_REQUEST_BYTES} bytes")
-        return await call_next(request)
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        code = HTTP_CODES.get(error.status_code, INVALID_REQUEST if error.status_code < 500 else "E000")
+        message = {404: f"no route {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}",
+                   413: f"request body over {MAX_REQUEST_BYTES} bytes"}.get(error.status_code, str(error.detail))
+        return _error(error.status_code, code, message, dict(error.headers or {}) | ({"connection": "close"} if error.status_code in (408, 413) else {}))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
         first = error.errors()[0] if error.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
+        if first.get("type") == "json_invalid":
+            return _error(422, INVALID_REQUEST, f"the body is not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})")
         return _error(422, INVALID_REQUEST, f"{where}: {first.get('msg', 'invalid request')}")
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, error: InputError):
-        return _error(422, error.code, error.line())
+        return _error(422, error.code, _message(error))
 
     @app.exception_handler(NotEnoughDocuments)
     async def not_enough(request: Request, error: NotEnoughDocuments):
-        return _error(422, error.code, error.line())
+        return _error(422, error.code, _message(error))
 
     @app.exception_handler(NotInStore)
     async def not_found(request: Request, error: NotInStore):
         return _error(404, error.code, error.message)
 
+    @app.exception_handler(StoreError)
+    async def store_failed(request: Request, error: StoreError):
+        return _error(503, error.code, _message(error))
+
+    @app.exception_handler(sqlite3.Error)
+    async def sqlite_failed(request: Request, error: sqlite3.Error):
+        from divergence.store.sqlite import store_error
+
+        mapped = store_error(error, store)
+        return _error(503, mapped.code, _message(mapped))
+
     @app.exception_handler(DivergenceError)
     async def failed(request: Request, error: DivergenceError):
-        return _error(422, error.code, error.line())
+        return _error(422, error.code, _message(error))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        logging.getLogger("uvicorn.error").exception("divergence: unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "E000", f"unexpected error: {type(error).__name__}")
 
     @app.get("/healthz")
     def healthz() -> dict:
-        with lock:
-            count = state["corpus"].store.count()
-        return {"status": "ok", "model": settings.model, "documents": count}
+        """Liveness: answers at once, even while an ingest holds the store (no lock; the count is kept after each write)."""
+        return {"status": "ok", "model": settings.model, "documents": state.get("documents", 0)}
 
     @app.post("/v1/reload")
     def reload() -> dict:
@@ -151,21 +237,33 @@ def create_app(store: str | Path, settings: Settings | None = None) -> FastAPI:
         documents = [d.to_document() for d in body.documents]
         with lock:
             corpus = state["corpus"]
-            result = corpus.ingest(documents)
-            return IngestOut(added=result.added, unchanged=result.unchanged, problems=result.problems, documents=corpus.store.count())
+            try:
+                result = corpus.ingest(documents)
+            finally:
+                state["documents"] = corpus.store.count()
+            return IngestOut(added=result.added, unchanged=result.unchanged, problems=result.problems, documents=state["documents"])
 
     @app.post("/v1/score", response_model=ScoreReport, responses={422: {"model": ErrorOut}})
     def score(body: DocumentIn, add: bool = Query(True, description="Add the article to the store after scoring.")) -> ScoreReport:
         """Which event the article belongs to, what it omits, adds and contradicts, and its divergence score."""
         document = body.to_document()
         with lock:
-            return state["corpus"].score(document, add=add)
+            report = state["corpus"].score(document, add=add)
+            if report.added:
+                state["documents"] += 1
+            return report
 
     @app.get("/v1/events", response_model=list[EventOut])
-    def events() -> list[EventOut]:
+    def events(
+        response: Response,
+        limit: int = Query(100, ge=1, le=1000, description="At most this many events (by id)."),
+        offset: int = Query(0, ge=0, description="Skip this many events first."),
+    ) -> list[EventOut]:
+        """Events by id, one page at a time; the X-Total-Count header gives the number of events."""
         with lock:
             rows = state["corpus"].store.events()
-        return [EventOut(id=r.id, label=r.label, documents=r.documents, created_at=r.created_at) for r in rows]
+        response.headers["X-Total-Count"] = str(len(rows))
+        return [EventOut(id=r.id, label=r.label, documents=r.documents, created_at=r.created_at) for r in rows[offset : offset + limit]]
 
     @app.get("/v1/events/{event_id}", response_model=EventOut, responses={404: {"model": ErrorOut}})
     def event(event_id: str) -> EventOut:
@@ -181,7 +279,29 @@ def create_app(store: str | Path, settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def serve(store: str | Path, host: str, port: int, settings: Settings | None = None) -> None:
+def _log_config() -> dict:
+    """uvicorn's logging with its chatter at warning level and one access line per request."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = "INFO"
+    config["formatters"]["default"]["fmt"] = "%(asctime)s %(message)s"
+    config["formatters"]["access"]["fmt"] = '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s'
+    return config
+
+
+def serve(store: str | Path, host: str, port: int, settings: Settings | None = None, access_log: bool = True) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(store, settings), host=host, port=port, log_level="warning", workers=1)
+    from divergence.store.corpus import Corpus
+
+    settings = settings or load_settings()
+    # Open everything once before uvicorn does: a damaged store or a missing model is then the CLI's one-line error,
+    # not a traceback in uvicorn's start-up log (the encoder stays loaded for the app: one per process).
+    Corpus(store, runtime=Runtime(settings)).close()
+
+    uvicorn.run(create_app(store, settings, url=f"http://{host}:{port}"), host=host, port=port, workers=1,
+                log_config=_log_config(), access_log=access_log)

@@ -38,7 +38,7 @@ from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import event_dates, judge_event
 from divergence.runtime import Runtime, runtime_for
 from divergence.store.index import DocumentIndex
-from divergence.store.sqlite import Store
+from divergence.store.sqlite import AlreadyStored, Store
 
 MAX_EVENT_DOCUMENTS_SCORED = 30
 """Average linkage is computed against at most this many documents of a candidate event."""
@@ -76,10 +76,10 @@ class IngestResult:
 class Corpus:
     """A store plus the models that read it; one per process (the HTTP server keeps one)."""
 
-    def __init__(self, path: str | Path, settings: Settings | None = None, *, runtime: Runtime | None = None):
+    def __init__(self, path: str | Path, settings: Settings | None = None, *, runtime: Runtime | None = None, read_only: bool = False):
         self.runtime = runtime or runtime_for(settings or load_settings())
         self.settings = self.runtime.settings
-        self.store = Store(path, self.settings.model)
+        self.store = Store(path, self.settings.model, read_only=read_only)
         self.store.check_model()
         self.index = DocumentIndex(self.store, self.runtime.encoder.dimension)
         self.same_event = self.runtime.same_event
@@ -180,7 +180,10 @@ class Corpus:
                     continue
                 vectors = self._embed(claims[document.id])
                 profile = build_profile(document, claims[document.id], vectors)
-                result.added[document.id] = self._add(document, claims[document.id], vectors, profile, self.assign(profile))
+                try:
+                    result.added[document.id] = self._add(document, claims[document.id], vectors, profile, self.assign(profile))
+                except AlreadyStored as stored:  # another process stored the same text meanwhile
+                    result.unchanged[document.id] = stored.existing
         finally:
             self.index.save()
         return result

@@ -10,6 +10,7 @@ does not hold exactly the store's documents (after a crash, for instance).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -53,9 +54,17 @@ class DocumentIndex:
         self._index.add(np.array([rowid], dtype=np.uint64), vector.reshape(1, -1).astype(np.float32))
 
     def save(self) -> None:
+        """Write the index beside the store; not on a read-only store, and a failure only costs a rebuild next time."""
+        if self.store.read_only:
+            return
         tmp = self.path.with_name(self.path.name + ".tmp")
-        self._index.save(str(tmp))
-        tmp.replace(self.path)
+        try:
+            self._index.save(str(tmp))
+            tmp.replace(self.path)
+        except (OSError, RuntimeError) as error:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            logging.getLogger("divergence").warning("could not save the index %s (%s); it is rebuilt on the next run", self.path, error)
 
     def search(self, vector: np.ndarray, k: int, floor: float | None = None, exact: bool = False) -> list[tuple[int, float]]:
         """(rowid, cosine similarity) of the ``k`` nearest documents.

@@ -13,16 +13,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
 from divergence.datamodel import Claim, Document
-from divergence.errors import NotInStore, StoreError
+from divergence.errors import MalformedRecord, NotInStore, StoreDamaged, StoreError, StoreReadOnly
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
@@ -121,6 +124,62 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+class AlreadyStored(Exception):  # noqa: N818 - an outcome, not a failure
+    """Another writer stored the same text first (found inside the transaction): the caller reports it unchanged."""
+
+    def __init__(self, existing: str):
+        super().__init__(existing)
+        self.existing = existing
+
+
+def store_error(error: sqlite3.Error, path: Path | str) -> StoreError:
+    """One clear error for what SQLite reports: damage, read-only, busy, or anything else."""
+    text = str(error)
+    if isinstance(error, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text or "corrupt" in text):
+        return StoreDamaged(f"the store file is damaged ({text}); `divergence check --store {path}` lists what is wrong", str(path))
+    if "readonly" in text or "read-only" in text:
+        return StoreReadOnly("the store is read-only (this command needs to write to it)", str(path))
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the store is busy: another process holds it ({text})", str(path))
+    return StoreError(f"SQLite error: {text}", str(path))
+
+
+def _mapped(method):
+    """Store methods raise StoreError (one line) instead of sqlite3's exceptions."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as error:
+            raise store_error(error, self.path) from error
+
+    return wrapper
+
+
+def validate_id(doc_id: str, where: str | None = None) -> str:
+    """Document ids are one line of printable text: a control character would split listings and reports."""
+    if not doc_id or any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in doc_id):
+        raise MalformedRecord(f"document id {doc_id!r} is empty or holds control characters", where)
+    return doc_id
+
+
+def check_store(path: str | Path) -> str:
+    """SQLite's integrity check of a store, read-only: "ok", or StoreDamaged naming the first problems."""
+    try:
+        with Store(path, model="", migrate=False, read_only=True) as store:
+            found = [row[0] for row in store.db.execute("PRAGMA integrity_check(20)")]
+    except StoreError:
+        raise
+    except sqlite3.Error as error:
+        raise store_error(error, path) from error
+    if found != ["ok"]:
+        lines = [line.strip() for row in found for line in str(row).splitlines() if line.strip() and not line.startswith("***")]
+        raise StoreDamaged(f"integrity check failed ({len(lines)} problem{'s' if len(lines) != 1 else ''}): "
+                           + "; ".join(lines[:3]) + (" …" if len(lines) > 3 else ""), str(path))
+    return "ok"
+
+
 @dataclass
 class StoredDocument:
     document: Document
@@ -142,23 +201,52 @@ class EventRow:
 class Store:
     """A corpus store; use as a context manager or call ``close()``."""
 
-    def __init__(self, path: str | Path, model: str, migrate: bool = True):
+    def __init__(self, path: str | Path, model: str, migrate: bool = True, read_only: bool = False):
+        """``read_only`` opens the file for reading only (commands that only read work on a read-only file)."""
         self.path = Path(path)
         self.model = model
+        self.read_only = read_only
         self._lock = threading.RLock()
+        if read_only and not self.path.is_file():
+            raise NotInStore("no such store", str(self.path))
         try:
-            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            if read_only:
+                self.db = self._connect_read_only()
+            else:
+                self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"not a divergence store ({error})", str(self.path)) from error
+            mapped = store_error(error, self.path)
+            if type(mapped) is StoreError or "not a database" in str(error):
+                mapped = StoreError(f"not a divergence store ({error})", str(self.path))
+            raise mapped from error
         if version > SCHEMA_VERSION:
             raise StoreError(f"made by a newer divergence (schema {version}, this one knows {SCHEMA_VERSION})", str(self.path))
         if version < SCHEMA_VERSION and migrate:
+            if read_only:
+                raise StoreError(f"made by an older divergence (schema {version}): open it once with a command that writes "
+                                 "(e.g. `divergence ingest`) to migrate it", str(self.path))
             self._migrate(version)
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read without writing anything. A WAL store in a directory we cannot write has no ``-shm`` file to share:
+        then it is opened as immutable, which is sound because nobody else can be writing a file we may not write."""
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA user_version").fetchone()
+            return db
+        except sqlite3.OperationalError as error:
+            db.close()
+            if "readonly" not in str(error) and "unable to open" not in str(error):
+                raise
+        return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False, isolation_level=None, timeout=30)
+
+    @_mapped
     def _migrate(self, version: int) -> None:
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
@@ -194,12 +282,14 @@ class Store:
             return row[0]
         return self.db.execute("INSERT INTO embedding_models(name, dimension) VALUES (?, ?)", (self.model, dimension)).lastrowid
 
+    @_mapped
     def check_model(self) -> None:
         """Refuse to mix vector spaces: every stored vector must come from ``self.model``."""
         others = [name for (name,) in self.db.execute("SELECT name FROM embedding_models WHERE name != ?", (self.model,))]
         if others:
             raise StoreError(f"the store holds vectors of {', '.join(others)}; this run uses {self.model}", str(self.path))
 
+    @_mapped
     def add(
         self,
         document: Document,
@@ -211,10 +301,17 @@ class Store:
         reason: str,
         copy_of: str | None = None,
     ) -> str:
-        """Insert one document with its claims, vectors and event in one transaction; returns the event id."""
+        """Insert one document with its claims, vectors and event in one transaction; returns the event id.
+
+        Raises AlreadyStored when another writer committed the same text since the caller looked.
+        """
+        validate_id(document.id, document.path)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                existing = self.find_hash(content_hash)
+                if existing is not None:
+                    raise AlreadyStored(existing)
                 model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
                 self.db.execute(
                     "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)",
@@ -248,16 +345,20 @@ class Store:
 
     # --- reading ---------------------------------------------------------------
 
+    @_mapped
     def find_hash(self, content_hash: str) -> str | None:
         row = self.db.execute("SELECT id FROM documents WHERE content_hash = ?", (content_hash,)).fetchone()
         return row[0] if row else None
 
+    @_mapped
     def has_document(self, doc_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
 
+    @_mapped
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
+    @_mapped
     def load(self, ids: Iterable[str]) -> list[StoredDocument]:
         ids = list(ids)
         if not ids:
@@ -280,6 +381,7 @@ class Store:
             out.append(StoredDocument(Document.model_validate_json(row[0]), claims, np.vstack(vectors) if vectors else np.zeros((0, 0)), row[1], row[2]))
         return out
 
+    @_mapped
     def document_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, float16 document vectors) of every document, for (re)building the index."""
         rows = self.db.execute("SELECT rowid, vector FROM documents WHERE vector IS NOT NULL ORDER BY rowid").fetchall()
@@ -287,6 +389,7 @@ class Store:
             return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float16)
         return np.array([r for r, _ in rows], dtype=np.uint64), np.vstack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
 
+    @_mapped
     def event_days(self, rowids: Iterable[int]) -> dict[int, int | None]:
         rowids = [int(r) for r in rowids]
         if not rowids:
@@ -294,14 +397,17 @@ class Store:
         marks = ",".join("?" * len(rowids))
         return dict(self.db.execute(f"SELECT rowid, event_day FROM documents WHERE rowid IN ({marks})", rowids))
 
+    @_mapped
     def all_ids(self) -> list[str]:
         return [doc_id for (doc_id,) in self.db.execute("SELECT id FROM documents ORDER BY rowid")]
 
+    @_mapped
     def rowids_of(self, ids: Iterable[str]) -> dict[str, int]:
         ids = list(ids)
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, rowid FROM documents WHERE id IN ({marks})", ids)) if ids else {}
 
+    @_mapped
     def ids_for_rowids(self, rowids: Iterable[int]) -> dict[int, str]:
         rowids = [int(r) for r in rowids]
         if not rowids:
@@ -309,24 +415,28 @@ class Store:
         marks = ",".join("?" * len(rowids))
         return {r: i for i, r in self.db.execute(f"SELECT id, rowid FROM documents WHERE rowid IN ({marks})", rowids)}
 
+    @_mapped
     def event_documents(self, event: str) -> list[str]:
         return [d for (d,) in self.db.execute("SELECT document FROM event_documents WHERE event = ? ORDER BY rowid", (event,))]
 
+    @_mapped
     def event_of(self, doc_id: str) -> str | None:
         row = self.db.execute("SELECT event FROM event_documents WHERE document = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
     def _event_rows(self, where: str = "", params: tuple = ()) -> list[EventRow]:
         rows = self.db.execute(
-            "SELECT e.id, e.label, e.created_at, group_concat(d.document, '\n') FROM events e "
-            f"JOIN event_documents d ON d.event = e.id {where} GROUP BY e.id ORDER BY e.id",
+            "SELECT e.id, e.label, e.created_at, json_group_array(d.document) FROM "
+            f"(SELECT * FROM event_documents ORDER BY rowid) d JOIN events e ON d.event = e.id {where} GROUP BY e.id ORDER BY e.id",
             params,
         ).fetchall()
-        return [EventRow(r[0], r[1], r[3].split("\n"), r[2]) for r in rows]
+        return [EventRow(r[0], r[1], json.loads(r[3]), r[2]) for r in rows]
 
+    @_mapped
     def events(self) -> list[EventRow]:
         return self._event_rows()
 
+    @_mapped
     def event_row(self, event: str) -> EventRow:
         """One event by id (an indexed lookup, not a scan of every event)."""
         found = self._event_rows("WHERE e.id = ?", (event,))
@@ -334,5 +444,6 @@ class Store:
             raise NotInStore(f"no event {event!r}", str(self.path))
         return found[0]
 
+    @_mapped
     def integrity(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
