@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 model: install
-	$(PY) -m divergence models --build --verify
+	$(PY) -m divergence models --build --int8 --verify
 
 demo: model
 	$(PY) -m divergence cluster fixtures/events

@@ -101,6 +101,12 @@ class Settings(BaseModel):
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache and other derived files.")
     models_dir: Path = Field(default_factory=default_models_dir, description="Where the built-in encoder is materialised.")
     embedding_cache: bool = Field(True, description="Keep embeddings on disk keyed by model and text hash.")
+    encoder_backend: str = Field(
+        "torch", description="'torch': sentence-transformers in float32 (what the shipped judge was fitted on); "
+        "'onnx-int8': the int8 ONNX Runtime build made by `divergence models --build` (cosine >= 0.99 to float32, "
+        "several times faster, no torch import, but 123/130 instead of 126/130 fixture judgements with the shipped judge); "
+        "'auto': onnx-int8 when it is built, else torch.",
+    )
 
     # --- input -------------------------------------------------------------
     max_document_chars: int = Field(200_000, description="Longer documents are truncated with a warning.")

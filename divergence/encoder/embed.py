@@ -1,4 +1,4 @@
-"""A sentence-transformers encoder and its on-disk embedding cache."""
+"""A sentence encoder (int8 ONNX Runtime build or sentence-transformers) and its on-disk embedding cache."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from divergence.errors import ModelError
 
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_NAME = "multilingual-e5-small"
+FAST_SUFFIX = "-int8"
+BACKENDS = ("auto", "onnx-int8", "torch")
 
 def resolve_model(settings: Settings, build: bool = True) -> str:
     """The path or id handed to SentenceTransformer for ``settings.model``."""
@@ -35,6 +37,42 @@ def resolve_model(settings: Settings, build: bool = True) -> str:
     return model
 
 
+def fast_artefact_path(settings: Settings) -> Path | None:
+    """Where the int8 ONNX build of the encoder lives; None for models other than the built-in one."""
+    if not settings.model.startswith(BUILTIN_PREFIX):
+        return None
+    return Path(settings.models_dir) / (BUILTIN_NAME + FAST_SUFFIX)
+
+
+def choose_backend(settings: Settings) -> str:
+    """'onnx-int8' or 'torch' for these settings (see the encoder_backend setting)."""
+    if settings.encoder_backend not in BACKENDS:
+        raise ModelError(f"encoder_backend must be one of {', '.join(BACKENDS)}, got '{settings.encoder_backend}'")
+    if settings.encoder_backend == "torch":
+        return "torch"
+    from divergence.encoder.fast import MODEL_FILE, STAMP_FILE
+
+    artefact = fast_artefact_path(settings)
+    present = artefact is not None and (artefact / MODEL_FILE).is_file() and (artefact / STAMP_FILE).is_file()
+    if settings.encoder_backend == "onnx-int8" and not present:
+        raise ModelError("encoder_backend=onnx-int8 but the int8 encoder is not built; run `divergence models --build`",
+                         str(artefact) if artefact else settings.model)
+    return "onnx-int8" if present else "torch"
+
+
+def build_fast_encoder(settings: Settings, force: bool = False):
+    """Build the int8 ONNX artefact of the built-in encoder (once; checked against float32 before it is installed)."""
+    from divergence.encoder.fast import BuildError, build_artefact
+
+    artefact = fast_artefact_path(settings)
+    if artefact is None:
+        return None
+    try:
+        return build_artefact(resolve_model(settings), artefact, prefix=settings.query_prefix, force=force)
+    except BuildError as error:
+        raise ModelError(str(error), str(artefact)) from error
+
+
 def _fingerprint(path: str) -> str:
     """Changes whenever the model files change, so stale cached vectors are never reused."""
     config = Path(path) / "config.json"
@@ -51,10 +89,25 @@ class Encoder:
         self.settings = settings
         self.name = settings.model
         self.path = resolve_model(settings)
-        self._model = self._load(self.path, settings.device)
-        self.dimension = self._model.get_embedding_dimension()
+        self.backend = choose_backend(settings)
+        if self.backend == "onnx-int8":
+            from divergence.encoder.fast import ArtefactError, FastEncoder
+
+            artefact = fast_artefact_path(settings)
+            try:
+                self._fast = FastEncoder(artefact, batch_size=settings.batch_size, device=settings.device or "auto")
+            except (ArtefactError, ValueError) as error:
+                raise ModelError(f"cannot load the int8 encoder: {error}", str(artefact)) from error
+            self.dimension = self._fast.dimension
+            built = (artefact / "model.onnx").stat()
+            fingerprint = f"{_fingerprint(self.path)}|int8-{int(built.st_mtime)}-{built.st_size}"
+        else:
+            self._fast = None
+            self._model = self._load(self.path, settings.device)
+            self.dimension = self._model.get_embedding_dimension()
+            fingerprint = _fingerprint(self.path)
         self.cache = (
-            EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{_fingerprint(self.path)}|{settings.query_prefix}")
+            EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{fingerprint}|{settings.query_prefix}")
             if settings.embedding_cache
             else None
         )
@@ -79,6 +132,9 @@ class Encoder:
     def encode_uncached(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._fast is not None:
+            with self._encode_lock:
+                return self._fast.encode(texts, self.settings.query_prefix)
         with self._encode_lock:
             vectors = self._model.encode(
                 texts,
@@ -110,8 +166,11 @@ class Encoder:
 def encoder_key(settings: Settings) -> tuple:
     """What identifies a loaded encoder: the settings it reads and its files' fingerprint."""
     path = resolve_model(settings, build=False)
+    backend = choose_backend(settings)
+    artefact = fast_artefact_path(settings) if backend == "onnx-int8" else None
+    built = (artefact / "model.onnx").stat().st_mtime if artefact is not None else None
     return (settings.model, settings.device, str(settings.cache_dir), settings.query_prefix, settings.embedding_cache,
-            settings.batch_size, _fingerprint(path))
+            settings.batch_size, _fingerprint(path), backend, built)
 
 
 __all__ = ["DEFAULT_MODEL", "Encoder", "encoder_key", "resolve_model"]

@@ -22,4 +22,4 @@ def verify_encoder(settings: Settings) -> list[str]:
     np.fill_diagonal(sims, -1)
     hits = sum(int(np.argmax(sims[i]) // 3 == i // 3) for i in range(len(flat)))
     status = "ok" if hits == len(flat) else "WARNING: translations are not nearest neighbours"
-    return [f"dimension {encoder.dimension}", f"check     {hits}/{len(flat)} translations retrieved ({status})"]
+    return [f"dimension {encoder.dimension}", f"running   {encoder.backend}", f"check     {hits}/{len(flat)} translations retrieved ({status})"]

@@ -436,18 +436,24 @@ def serve(
 @app.command()
 def models(
     model: ModelOption = None,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Materialise the built-in encoder if it is missing.")] = True,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Materialise the built-in encoder and its int8 build if missing.")] = True,
     verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Embed test sentences and check them.")] = True,
+    int8: Annotated[bool, typer.Option("--int8", help="Also build the int8 ONNX Runtime encoder (encoder_backend=onnx-int8 or auto).")] = False,
 ) -> None:
     """Show which encoder is in use, where it lives, and verify that it works."""
-    from divergence.encoder.embed import resolve_model
+    from divergence.encoder.embed import build_fast_encoder, choose_backend, resolve_model
 
     settings = _settings(model, None)
     path = resolve_model(settings, build=build)
     console = Console()
+    if build and (int8 or settings.encoder_backend != "torch"):
+        built = build_fast_encoder(settings)
+        if built is not None:
+            console.print(f"int8      {built.path} ({built.bytes / 1e6:.0f} MB, min cosine to float32 {built.min_cosine:.4f})", markup=False)
     console.print(f"model     {settings.model}", markup=False)
     console.print(f"path      {path}", markup=False)
     console.print(f"exists    {Path(path).exists()}", markup=False)
+    console.print(f"backend   {choose_backend(settings)}", markup=False)
     if verify:
         from divergence.encoder.verify import verify_encoder
 

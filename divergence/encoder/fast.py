@@ -1,0 +1,458 @@
+"""Fast CPU sentence encoder: the model as one fused, int8 ONNX Runtime graph (the default for the built-in e5).
+
+Why this exists
+---------------
+Embedding dominates divergence's run time.  Plain ``SentenceTransformer`` in
+float32 spends most of its time in unfused PyTorch kernels and needs
+``import torch`` + ``import sentence_transformers`` (several seconds) before
+the first vector.  Measured on the project's 2-core machine (see REPORT.md),
+the artefact built here is several times faster per sentence, loads in well
+under a second with ``onnxruntime`` + ``tokenizers`` only (no torch import at
+run time), and stays within cosine 0.98 of the float32 model.
+
+Two halves:
+
+* :func:`build_artefact` - run once (``make model``).  Needs torch,
+  transformers, sentence-transformers' directory layout and onnxruntime.  It
+  exports the BERT encoder *with* mean pooling and L2 normalisation inside
+  the graph (reproducing the sentence-transformers modules exactly), fuses it
+  with ONNX Runtime's transformer optimiser (Attention, SkipLayerNorm,
+  BiasGelu, EmbedLayerNorm), quantises weights to int8 (dynamic, per channel,
+  including the 250k-row word embedding, which is most of the file), checks
+  the result against the float32 model and only then moves it into place.
+* :class:`FastEncoder` - run every time.  Needs only numpy, onnxruntime and
+  tokenizers.
+
+The artefact folder holds ``model.onnx``, ``tokenizer.json`` and
+``fast_encoder.json`` (format version, dimension, fidelity measured at build
+time, a fingerprint of the source model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ARTEFACT_FORMAT",
+    "ArtefactError",
+    "ArtefactMissingError",
+    "BuildError",
+    "BuildReport",
+    "FastEncoder",
+    "artefact_is_current",
+    "build_artefact",
+    "source_fingerprint",
+]
+
+ARTEFACT_FORMAT = 1
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+STAMP_FILE = "fast_encoder.json"
+DEFAULT_MIN_COSINE = 0.98
+DEFAULT_BATCH_SIZE = 32
+
+# Build-time fidelity probes: several languages and lengths, so a broken export
+# or a quantisation that hurts one script is caught before the artefact lands.
+_PROBES: tuple[str, ...] = (
+    "The two presidents spoke by telephone on Tuesday.",
+    "Les deux présidents se sont entretenus par téléphone mardi.",
+    "Два президента провели телефонный разговор во вторник.",
+    "The ministers agreed to reopen the embassies, a spokesman said after three hours of talks in Geneva.",
+    "Les ministres ont convenu de rouvrir les ambassades.",
+    "Министры договорились вновь открыть посольства.",
+    "Heavy snow closed the airport for a day.",
+    "Die Regierung kündigte am Montag einen neuen Haushalt an.",
+    "El gobierno anunció un nuevo presupuesto el lunes.",
+    (
+        "Parliament will vote on the budget next week after a long and bitter debate about defence spending, "
+        "pensions and the cost of energy subsidies for households and small businesses."
+    ),
+    "Yes.",
+    "",
+)
+
+
+class ArtefactError(RuntimeError):
+    """The fast-encoder artefact cannot be used (corrupt, wrong format, unsupported model)."""
+
+
+class ArtefactMissingError(ArtefactError, FileNotFoundError):
+    """No artefact at the given path: build it with :func:`build_artefact` or use sentence-transformers."""
+
+
+class BuildError(RuntimeError):
+    """Building the artefact failed or its fidelity check did not pass; nothing was written."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What :func:`build_artefact` produced, for logs and ``make model`` output."""
+
+    path: Path
+    seconds: float
+    bytes: int
+    min_cosine: float
+    dimension: int
+
+
+# --------------------------------------------------------------------------- build
+
+
+def source_fingerprint(source: Path) -> str:
+    """Changes when the source model's files change, so a stale artefact is detected and rebuilt."""
+    parts = []
+    for name in ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json"):
+        path = Path(source) / name
+        if path.is_file():
+            stat = path.stat()
+            parts.append(f"{name}:{stat.st_size}:{int(stat.st_mtime)}")
+    if not parts:
+        raise ArtefactError(f"{source} is not a model directory (no config.json or weights)")
+    return "|".join(parts)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _check_source(source: Path) -> tuple[dict[str, Any], int]:
+    """Refuse any sentence-transformers layout other than Transformer -> mean Pooling -> (Normalize).
+
+    The graph hard-codes mean pooling over all tokens (prompt included) and L2
+    normalisation; silently exporting a CLS-pooled or prompt-excluding model
+    would produce plausible but wrong vectors.
+    """
+    modules_path = source / "modules.json"
+    if not modules_path.is_file():
+        raise BuildError(f"{source} has no modules.json: not a sentence-transformers directory")
+    kinds = [m["type"].rsplit(".", 1)[-1] for m in _read_json(modules_path)]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
+        raise BuildError(f"unsupported module stack {kinds}; expected Transformer, Pooling[, Normalize]")
+    pooling_dir = next(m["path"] for m in _read_json(modules_path) if m["type"].endswith("Pooling"))
+    pooling = _read_json(source / pooling_dir / "config.json")
+    mode = pooling.get("pooling_mode") or ("mean" if pooling.get("pooling_mode_mean_tokens") else None)
+    if mode not in ("mean", ["mean"], ("mean",)):
+        raise BuildError(f"unsupported pooling {mode!r}; only mean pooling is reproduced in the graph")
+    if pooling.get("include_prompt", True) is not True:
+        raise BuildError("pooling excludes the prompt; the graph pools over all tokens")
+    config = _read_json(source / "config.json")
+    if config.get("model_type") != "bert":
+        raise BuildError(f"model_type {config.get('model_type')!r}: the fused optimiser is set up for BERT")
+    st_config_path = source / "sentence_bert_config.json"
+    max_len = int(_read_json(st_config_path).get("max_seq_length") or 512) if st_config_path.is_file() else 512
+    return config, max_len
+
+
+def _export_fp32(source: Path, onnx_path: Path) -> Any:
+    """Export encoder + mean pooling + L2 norm to ONNX; returns the torch module for the fidelity check.
+
+    Eager attention (not SDPA) is exported on purpose: it yields the graph
+    pattern ONNX Runtime's optimiser fuses into its Attention kernel.
+    """
+    import torch
+    import torch.nn.functional as F
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            summed = (hidden * mask).sum(dim=1)
+            # Same clamp and normalisation as sentence-transformers' Pooling and Normalize modules.
+            return F.normalize(summed / torch.clamp(mask.sum(dim=1), min=1e-9), p=2, dim=-1)
+
+    encoder = AutoModel.from_pretrained(str(source), attn_implementation="eager").eval()
+    model = Pooled(encoder).eval()
+    ids = torch.tensor([[0, 1000, 2000, 3000, 2], [0, 1000, 2, 1, 1]], dtype=torch.long)
+    mask = (ids != 1).long()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (ids, mask),
+            str(onnx_path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "sequence"},
+                "attention_mask": {0: "batch", 1: "sequence"},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+    return model
+
+
+def _optimise(src: Path, dst: Path, config: dict[str, Any]) -> None:
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimised = optimize_model(
+        str(src),
+        model_type="bert",
+        num_heads=int(config["num_attention_heads"]),
+        hidden_size=int(config["hidden_size"]),
+        opt_level=1,
+    )
+    stats = optimised.get_fused_operator_statistics()
+    if not stats.get("Attention"):
+        raise BuildError(f"attention was not fused ({stats}); the fast path would not be fast")
+    optimised.save_model_to_file(str(dst))
+
+
+def _quantise(src: Path, dst: Path) -> None:
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        # Gather/EmbedLayerNormalization: the 250k x 384 word embedding is 80% of the weights.
+        op_types_to_quantize=["MatMul", "Attention", "Gather", "EmbedLayerNormalization"],
+        # The fused contrib ops defeat ONNX shape inference; their outputs are float.
+        extra_options={"DefaultTensorType": TensorProto.FLOAT},
+    )
+
+
+def build_artefact(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    prefix: str = "query: ",
+    min_cosine: float = DEFAULT_MIN_COSINE,
+    force: bool = False,
+) -> BuildReport:
+    """Build the int8 ONNX artefact from a sentence-transformers directory, atomically.
+
+    Everything is written into a temporary folder next to ``target`` and
+    renamed into place only after the quantised graph reproduces the float32
+    model on built-in multilingual probes (every cosine >= ``min_cosine``), so
+    a crash or a failed check never leaves a half-written or low-fidelity
+    artefact where :class:`FastEncoder` would load it.  With ``force=False``
+    an artefact that is current for ``source`` is kept as is.
+    """
+    started = time.perf_counter()
+    source, target = Path(source), Path(target)
+    if not force and artefact_is_current(target, source):
+        stamp = _read_json(target / STAMP_FILE)
+        return BuildReport(target, 0.0, (target / MODEL_FILE).stat().st_size, stamp["min_cosine"], stamp["dimension"])
+    config, max_len = _check_source(source)
+    if not (source / TOKENIZER_FILE).is_file():
+        raise BuildError(f"{source} has no {TOKENIZER_FILE} (a fast tokenizer is required)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
+    try:
+        work, out = staging / "work", staging / "out"
+        work.mkdir()
+        out.mkdir()
+        reference = _export_fp32(source, work / "fp32.onnx")
+        _optimise(work / "fp32.onnx", work / "fused.onnx", config)
+        _quantise(work / "fused.onnx", out / MODEL_FILE)
+        shutil.copyfile(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
+        dimension = int(config["hidden_size"])
+        stamp: dict[str, Any] = {
+            "format": ARTEFACT_FORMAT,
+            "variant": "onnx-fused-int8-dynamic-per-channel",
+            "dimension": dimension,
+            "max_seq_length": max_len,
+            "pad_token_id": int(config.get("pad_token_id") if config.get("pad_token_id") is not None else 1),
+            "source": str(source.resolve()),
+            "source_fingerprint": source_fingerprint(source),
+            "min_cosine": None,
+        }
+        (out / STAMP_FILE).write_text(json.dumps(stamp, indent=2), encoding="utf-8")
+        worst = _check_fidelity(reference, out, prefix)
+        del reference
+        if worst < min_cosine:
+            raise BuildError(f"int8 artefact reproduces float32 only to cosine {worst:.4f} < {min_cosine}; not installed")
+        stamp["min_cosine"] = round(worst, 6)
+        stamp["build_seconds"] = round(time.perf_counter() - started, 1)
+        (out / STAMP_FILE).write_text(json.dumps(stamp, indent=2), encoding="utf-8")
+        shutil.rmtree(work)
+        _replace_dir(out, target)
+    except BuildError:
+        raise
+    except Exception as error:  # noqa: BLE001 - one user-facing failure, cause chained
+        raise BuildError(f"cannot build the fast encoder artefact: {error}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BuildReport(target, time.perf_counter() - started, (target / MODEL_FILE).stat().st_size, worst, dimension)
+
+
+def _check_fidelity(reference: Any, artefact: Path, prefix: str) -> float:
+    """Lowest cosine between the torch float32 reference and the built artefact on the probes."""
+    import torch
+
+    encoder = FastEncoder(artefact, device="cpu")
+    tokenizer = encoder._tokenizer  # same tokenisation for both sides, so only the graph is compared
+    probes = list(_PROBES)
+    got = encoder.encode(probes, prefix)
+    want = []
+    with torch.no_grad():
+        for text in probes:
+            ids = tokenizer.encode(prefix + text).ids
+            tensor = torch.tensor([ids], dtype=torch.long)
+            want.append(reference(tensor, torch.ones_like(tensor)).numpy()[0])
+    return float(np.min(np.sum(got * np.stack(want), axis=1)))
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put ``new`` at ``target``; readers see the old or the new folder, never a mix."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = target.with_name(f".{target.name}-old-{os.getpid()}")
+    os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except OSError:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def artefact_is_current(target: str | os.PathLike[str], source: str | os.PathLike[str] | None = None) -> bool:
+    """True when ``target`` holds a complete artefact of this format (built from ``source``, if given)."""
+    target = Path(target)
+    try:
+        stamp = _read_json(target / STAMP_FILE)
+    except (OSError, ValueError):
+        return False
+    if stamp.get("format") != ARTEFACT_FORMAT or stamp.get("min_cosine") is None:
+        return False
+    if not all((target / name).is_file() for name in (MODEL_FILE, TOKENIZER_FILE)):
+        return False
+    if source is not None:
+        try:
+            return stamp.get("source_fingerprint") == source_fingerprint(Path(source))
+        except ArtefactError:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class FastEncoder:
+    """Unit-length sentence embeddings from the int8 ONNX artefact, without importing torch.
+
+    ``threads`` defaults to the CPUs this process may use.  ONNX Runtime's
+    worker threads do not spin-wait between operators here: on a shared
+    2-core machine spinning burns the other processes' CPU for a few per cent
+    of throughput.  ``device="auto"`` uses the CUDA execution provider only if
+    the installed onnxruntime offers it (onnxruntime-gpu); a GPU is never
+    required and CPU is always the fallback.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        threads: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        *,
+        device: str = "auto",
+    ) -> None:
+        self.path = Path(path)
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if device not in ("auto", "cpu", "cuda"):
+            raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
+        if not (self.path / MODEL_FILE).is_file() or not (self.path / STAMP_FILE).is_file():
+            raise ArtefactMissingError(
+                f"no fast-encoder artefact at {self.path} (expected {MODEL_FILE} and {STAMP_FILE}); "
+                "build it with `divergence models --build` "
+                "or set encoder_backend=torch"
+            )
+        stamp = _read_json(self.path / STAMP_FILE)
+        if stamp.get("format") != ARTEFACT_FORMAT:
+            raise ArtefactError(f"artefact format {stamp.get('format')} at {self.path}, expected {ARTEFACT_FORMAT}; rebuild it")
+        self.dimension: int = int(stamp["dimension"])
+        self.batch_size = batch_size
+        self.threads = threads or _default_threads()
+        self._max_len = int(stamp.get("max_seq_length", 512))
+        self._pad_id = int(stamp.get("pad_token_id", 1))
+
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.path / TOKENIZER_FILE))
+        tokenizer.no_padding()  # padding is done per batch, to the batch's longest sentence
+        tokenizer.enable_truncation(max_length=self._max_len)
+        self._tokenizer = tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        available = ort.get_available_providers()
+        want_cuda = device == "cuda" or (device == "auto" and "CUDAExecutionProvider" in available)
+        if device == "cuda" and "CUDAExecutionProvider" not in available:
+            raise ArtefactError("device='cuda' but this onnxruntime has no CUDAExecutionProvider (install onnxruntime-gpu)")
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if want_cuda else ["CPUExecutionProvider"]
+        try:
+            self._session = ort.InferenceSession(str(self.path / MODEL_FILE), options, providers=providers)
+        except Exception as error:  # noqa: BLE001 - corrupt file, wrong ORT version, ...
+            raise ArtefactError(f"cannot load {self.path / MODEL_FILE}: {error}") from error
+        self.providers: list[str] = self._session.get_providers()
+
+    def encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        """Embed ``texts`` (with ``prefix`` prepended, e.g. ``"query: "``) as float32 unit vectors, in input order.
+
+        Sentences are tokenised once, sorted by token count and batched so each
+        batch pads only to its own longest member; results are written back to
+        their original rows.
+        """
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of strings, not a string")
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch([prefix + text for text in texts])
+        ids = [encoding.ids for encoding in encodings]
+        order = np.argsort([-len(row) for row in ids], kind="stable")
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = len(ids[rows[0]])  # longest in this batch: rows are sorted longest first
+            input_ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            attention = np.zeros((len(rows), width), dtype=np.int64)
+            for i, row in enumerate(rows):
+                input_ids[i, : len(ids[row])] = ids[row]
+                attention[i, : len(ids[row])] = 1
+            (vectors,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention})
+            out[rows] = vectors
+        return out
+
+    def __repr__(self) -> str:
+        return f"FastEncoder({str(self.path)!r}, threads={self.threads}, batch_size={self.batch_size}, providers={self.providers})"

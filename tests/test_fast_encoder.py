@@ -1,0 +1,72 @@
+"""The int8 ONNX Runtime encoder keeps the float32 model's vectors (cosine >= 0.98) and the caller's order.
+
+The artefact is the one `make model` builds (`divergence models --build --int8`); the reference vectors
+come from plain sentence-transformers in float32, as the default backend encodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from divergence.encoder.embed import Encoder, choose_backend, fast_artefact_path
+from divergence.encoder.fast import ArtefactMissingError, FastEncoder, artefact_is_current
+from divergence.errors import ModelError
+
+from tests.conftest import FIXTURES, SEEDS
+
+MIN_COSINE = 0.98
+
+
+@pytest.fixture(scope="module")
+def artefact(settings):
+    path = fast_artefact_path(settings)
+    if path is None or not (path / "model.onnx").is_file():
+        pytest.skip(f"int8 encoder not built at {path} (make model builds it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sentences(settings):
+    from divergence.ingest.prepare import prepare_inputs
+
+    inputs = [FIXTURES / "events"] + ([SEEDS] if SEEDS.is_dir() else [])
+    _, claims, _ = prepare_inputs(inputs, settings)
+    texts = sorted({c.text for doc_claims in claims.values() for c in doc_claims})
+    assert len(texts) >= 100
+    return texts
+
+
+def test_fidelity_against_float32_on_fixture_and_seed_sentences(artefact, sentences, encoder):
+    reference = encoder.encode_uncached(sentences) if encoder.backend == "torch" else pytest.skip("default backend is not torch")
+    vectors = FastEncoder(artefact).encode(sentences, "query: ")
+    cosines = np.sum(vectors * reference, axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines.min() >= MIN_COSINE, f"cosine {cosines.min():.4f} for {sentences[worst]!r}"
+
+
+def test_rows_come_back_in_input_order(artefact, sentences):
+    fast = FastEncoder(artefact, batch_size=16)
+    texts = sentences[:48]
+    permutation = np.random.default_rng(0).permutation(len(texts))
+    direct = fast.encode(texts, "query: ")
+    shuffled = fast.encode([texts[i] for i in permutation], "query: ")
+    assert np.sum(shuffled * direct[permutation], axis=1).min() > 0.99
+
+
+def test_backend_setting_selects_the_int8_encoder(artefact, settings):
+    fast = Encoder(settings.model_copy(update={"encoder_backend": "onnx-int8", "embedding_cache": False}))
+    assert fast.backend == "onnx-int8" and fast.dimension == 384
+    assert choose_backend(settings.model_copy(update={"encoder_backend": "auto"})) == "onnx-int8"
+    vectors = fast.encode(["Les deux présidents se sont entretenus par téléphone mardi.", "Heavy snow closed the airport."])
+    assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_missing_artefact_is_a_clear_error(tmp_path, settings):
+    with pytest.raises(ArtefactMissingError, match="models --build"):
+        FastEncoder(tmp_path / "nothing-here")
+    assert not artefact_is_current(tmp_path / "nothing-here")
+    bare = settings.model_copy(update={"encoder_backend": "onnx-int8", "models_dir": tmp_path})
+    with pytest.raises(ModelError, match="not built"):
+        choose_backend(bare)
+    assert choose_backend(bare.model_copy(update={"encoder_backend": "auto"})) == "torch"
