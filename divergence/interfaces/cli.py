@@ -142,7 +142,7 @@ def analyze(
     _write_report(run_analyze(paths, _settings(model, set_, nli)), format, output)
 
 
-StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The corpus store (SQLite file; created when missing).")]
+StoreOption = Annotated[str, typer.Option("--store", "-s", help="The corpus store: a SQLite file (created when missing) or a postgresql:// URL.")]
 
 
 @app.command()
@@ -176,8 +176,10 @@ def ingest(
         raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
 
 
-def _open_existing(store: Path) -> None:
-    if not store.is_file():
+def _open_existing(store: str) -> None:
+    from divergence.store import is_database_url
+
+    if not is_database_url(store) and not Path(store).is_file():
         raise DivergenceError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
 
 
@@ -186,10 +188,10 @@ def events(store: StoreOption, format: FormatOption = Format.text, model: ModelO
     """List the events of a corpus store with their documents."""
     import json
 
-    from divergence.store.sqlite import Store
+    from divergence.store import open_store
 
     _open_existing(store)
-    with Store(store, _settings(model, None).model) as opened:
+    with open_store(store, _settings(model, None).model) as opened:
         rows = opened.events()
     if format is Format.json:
         sys.stdout.write(json.dumps([{"id": r.id, "label": r.label, "documents": r.documents, "created_at": r.created_at} for r in rows],
