@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 EVAL_DATA ?= ../shared/eval
 
-.PHONY: install demo test test-fast bench eval train lint model clean
+.PHONY: install demo test test-fast bench eval train lint model clean postgres scale-extras
 
 install: $(STAMP)
 
@@ -31,10 +31,10 @@ demo: model
 	@echo "JSON report of all fixture events written to out/fixtures-analysis.json; corpus store in out/corpus.db"
 	@echo "HTTP API: $(PY) -m divergence serve --store out/corpus.db  (OpenAPI at http://127.0.0.1:8000/docs)"
 
-test: model
+test: model postgres scale-extras
 	$(PY) -m pytest
 
-bench: model
+bench: model postgres scale-extras
 	$(PY) -m dev.bench
 
 # Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL,
@@ -45,6 +45,19 @@ train: model
 
 eval: model
 	$(PY) -m dev.evaluate --data $(EVAL_DATA)
+
+# The PostgreSQL server binaries the store tests and the bench start a throwaway cluster with (Debian's package);
+# skipped when they are there already, or when not root (the PostgreSQL tests then say they are skipped and why).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else echo "postgres: not root, PostgreSQL not installed: its store tests will be skipped"; fi
+
+# The optional extras the tests exercise: psycopg (PostgreSQL store) and Ray (--engine ray).
+scale-extras: $(VENV)/.scale-extras
+$(VENV)/.scale-extras: $(STAMP)
+	$(PIP) install --quiet -e '.[postgres,ray]'
+	touch $@
 
 lint: install
 	$(VENV)/bin/ruff check divergence tests fixtures

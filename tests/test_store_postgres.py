@@ -340,9 +340,10 @@ def test_two_api_workers_and_8_concurrent_clients(postgres, settings, tmp_path):
                     story = i % 3
                     doc_id = f"load-{i}"
                     texts[doc_id] = (f"Delegation {story} from Norland visited {towns[story]} on {3 + story} May 2025 to discuss "
-                                     f"shipment {story} of timber. The visit lasted {story + 2} hours, officials said. Report {i}.")
+                                     f"shipment {story} of timber. The visit lasted {story + 2} hours, officials said "
+                                     f"in statement number {i}.")
                     response = client.post("/v1/documents", json={"documents": [{"id": doc_id, "text": texts[doc_id]}]})
-                    return response.status_code, doc_id if response.status_code == 201 else None
+                    return response.status_code, response.json() if response.status_code == 201 else None
                 if kind == 1:
                     return client.get("/v1/events").status_code, None
                 response = client.post("/v1/score", params={"add": "false"},
@@ -356,10 +357,12 @@ def test_two_api_workers_and_8_concurrent_clients(postgres, settings, tmp_path):
             server.terminate()
             server.wait(timeout=30)
     assert all(status in (200, 201) for status, _ in results), sorted({s for s, _ in results})
-    accepted = [doc for _, doc in results if doc]
-    assert len(accepted) == 24
+    written = [body for _, body in results if body]
+    assert len(written) == 24
+    added = [doc for body in written for doc in body["added"]]
+    assert len(added) == 24  # each text differs, so nothing is "already stored"
     with open_store(url, settings.model) as store:
-        assert all(store.has_document(doc) for doc in accepted) and store.integrity() == "ok"
+        assert all(store.has_document(doc) for doc in added) and store.count() == 24 and store.integrity() == "ok"
         order, grouping = store.all_ids(), _grouping(store)
     assert grouping == _sequential_grouping([(i, texts[i]) for i in order], settings, tmp_path)
 

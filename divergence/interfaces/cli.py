@@ -37,6 +37,20 @@ SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a s
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 NliOption = Annotated[str | None, typer.Option("--nli", help="Add the opinion of an NLI cross-encoder (sentence-transformers CrossEncoder id or path).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+EngineOption = Annotated[Engine, typer.Option("--engine", help="Where embedding and event comparison run: local (this process) or ray.")]
+RayAddressOption = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (e.g. ray://head:10001 or auto); "
+                                                      "default: start a local Ray instance.")]
+
+
+def _engine(name: Engine, address: str | None):
+    from divergence.engines import engine_for
+
+    return engine_for(name.value, address)
 
 
 def _settings(model: str | None, overrides: list[str] | None, nli: str | None = None) -> Settings:
@@ -135,11 +149,14 @@ def analyze(
     model: ModelOption = None,
     set_: SetOption = None,
     nli: NliOption = None,
+    engine: EngineOption = Engine.local,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Group articles into events, then compare each event's sources claim by claim, in one report."""
     from divergence.pipeline import analyze as run_analyze
 
-    _write_report(run_analyze(paths, _settings(model, set_, nli)), format, output)
+    settings = _settings(model, set_, nli)
+    _write_report(run_analyze(paths, settings, engine=_engine(engine, ray_address)), format, output)
 
 
 StoreOption = Annotated[str, typer.Option("--store", "-s", help="The corpus store: a SQLite file (created when missing) or a postgresql:// URL.")]
@@ -152,14 +169,20 @@ def ingest(
     format: FormatOption = Format.text,
     model: ModelOption = None,
     set_: SetOption = None,
+    engine: EngineOption = Engine.local,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Add articles to a corpus store, each to its event; files already stored (same text) change nothing."""
     import json
 
+    from divergence.runtime import runtime_for
     from divergence.store.corpus import Corpus
 
-    with Corpus(store, _settings(model, set_)) as corpus:
-        result = corpus.ingest(paths)
+    runtime, inputs, problems = runtime_for(_settings(model, set_)), paths, None
+    if (chosen := _engine(engine, ray_address)) is not None:  # embed on the engine; events are still assigned here, in order
+        inputs, problems, runtime = chosen.prepare(paths, None, runtime, evidence=False)
+    with Corpus(store, runtime=runtime) as corpus:
+        result = corpus.ingest(inputs, problems)
         total = corpus.store.count()
     _report_problems(result.problems)
     if format is Format.json:
