@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from divergence.interfaces.cli import run
@@ -38,20 +39,24 @@ def test_analyze_on_ray_gives_the_local_report(engine, settings, tmp_path):
 
 
 def test_ingest_on_ray_gives_the_local_store(engine, settings, tmp_path, capsys):
-    stores = {}
+    stores, printed = {}, {}
     for name in ("local", "ray"):
         stores[name] = tmp_path / f"{name}.db"
         fresh = ["--set", f"cache_dir={tmp_path / 'cache'}"] if name == "ray" else []  # the actors embed every claim
         code = run(["ingest", str(FIXTURES / "events"), "--store", str(stores[name]), "--engine", name, *fresh])
-        assert code == 0, capsys.readouterr().err
-    shown = {}
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        printed[name] = out.replace(str(stores[name]), "STORE")
+    assert printed["ray"] == printed["local"] and printed["ray"].count("added ") == 19
+    events, vectors = {}, {}
     for name, path in stores.items():
         with open_store(path, settings.model) as store:
-            events = sorted((e.id, tuple(e.documents), e.label) for e in store.events())
-            vectors = [v.vectors.tobytes() for v in store.load(store.all_ids())]
-            shown[name] = (events, vectors)
-    assert len(shown["ray"][0]) >= 6
-    assert shown["ray"] == shown["local"]
+            events[name] = sorted((e.id, tuple(e.documents), e.label) for e in store.events())
+            vectors[name] = np.vstack([stored.vectors for stored in store.load(store.all_ids())])
+    assert len(events["ray"]) >= 6 and events["ray"] == events["local"]
+    # Vectors embedded in other batches differ in the last bits of float32 (and so, rarely, of the stored float16).
+    cosines = (vectors["ray"] * vectors["local"]).sum(axis=1) / np.linalg.norm(vectors["ray"], axis=1) / np.linalg.norm(vectors["local"], axis=1)
+    assert cosines.min() > 0.9999
 
 
 def test_unknown_engine_is_a_usage_error(capsys):

@@ -73,6 +73,7 @@ class RayEngine:
         distinct = sorted(set(texts))
         if not distinct:
             return {}
+        ray.data.DataContext.get_current().enable_progress_bars = False  # progress is the CLI's to show, not Ray's
         resources = self.ray.cluster_resources()
         gpus = 1 if resources.get("GPU", 0) >= 1 else 0
         actors = max(1, int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1)))

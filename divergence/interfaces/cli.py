@@ -183,7 +183,7 @@ def ingest(
         inputs, problems, runtime = chosen.prepare(paths, None, runtime, evidence=False)
     with Corpus(store, runtime=runtime) as corpus:
         result = corpus.ingest(inputs, problems)
-        total = corpus.store.count()
+        total, where = corpus.store.count(), corpus.store.path  # a database URL without its password
     _report_problems(result.problems)
     if format is Format.json:
         payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
@@ -194,7 +194,7 @@ def ingest(
         for doc_id, original in result.unchanged.items():
             sys.stdout.write(f"unchanged  {doc_id} (stored as {original})\n")
         sys.stdout.write(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
-                         f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {store}\n")
+                         f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {where}\n")
     if any(problem.set_aside for problem in result.problems):
         raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
 

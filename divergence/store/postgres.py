@@ -319,11 +319,12 @@ class PostgresStore:
         partition = f"floor(event_day::numeric / {PARTITION_DAYS})::bigint"
         if days is None:
             rows = self.db.execute(f"SELECT {partition}, COUNT(*) FROM documents WHERE vector IS NOT NULL GROUP BY 1").fetchall()
-        else:
+        else:  # two index range scans (event_day), not one scan of the table
             low, high = partition_of(days[0]) * PARTITION_DAYS, (partition_of(days[1]) + 1) * PARTITION_DAYS
             rows = self.db.execute(
-                f"SELECT {partition}, COUNT(*) FROM documents WHERE vector IS NOT NULL AND (event_day IS NULL OR "
-                "(event_day >= %s AND event_day < %s)) GROUP BY 1", (low, high),
+                f"SELECT {partition}, COUNT(*) FROM documents WHERE event_day >= %s AND event_day < %s AND vector IS NOT NULL "
+                "GROUP BY 1 UNION ALL SELECT NULL, COUNT(*) FROM documents WHERE event_day IS NULL AND vector IS NOT NULL "
+                "HAVING COUNT(*) > 0", (low, high),
             ).fetchall()
         return dict(rows)
 
