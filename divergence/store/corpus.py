@@ -132,8 +132,7 @@ class Corpus:
         return profile.day - reach, profile.day + reach
 
     def _assigning(self, profile: Profile):
-        reach = self._reach(profile)
-        return assigning(self.store, profile.day, reach[1] - profile.day if reach else 0)
+        return assigning(self.store, profile.day, self.settings.time_block_days + profile.window_days)
 
     def assign(self, profile: Profile) -> Assignment:
         near = self.candidates(profile)
