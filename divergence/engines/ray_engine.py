@@ -15,6 +15,7 @@ cluster whose workers have divergence installed with the same models (see the RE
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -74,15 +75,15 @@ class RayEngine:
         if not distinct:
             return {}
         ray.data.DataContext.get_current().enable_progress_bars = False  # progress is the CLI's to show, not Ray's
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         resources = self.ray.cluster_resources()
         gpus = 1 if resources.get("GPU", 0) >= 1 else 0
         actors = max(1, int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1)))
         actor_settings = settings.model_copy(update={"device": "cuda"}) if gpus and settings.device is None else settings
         dataset = ray.data.from_items([{"position": i, "text": text} for i, text in enumerate(distinct)])
-        embedded = dataset.map_batches(
-            EncoderActor, fn_constructor_args=(actor_settings,), batch_size=EMBED_BATCH_ROWS, batch_format="numpy",
-            concurrency=min(actors, max(1, -(-len(distinct) // EMBED_BATCH_ROWS))), num_gpus=gpus, num_cpus=0 if gpus else 1,
-        )
+        pool = ray.data.ActorPoolStrategy(size=min(actors, max(1, -(-len(distinct) // EMBED_BATCH_ROWS))))
+        embedded = dataset.map_batches(EncoderActor, fn_constructor_args=(actor_settings,), batch_size=EMBED_BATCH_ROWS,
+                                       batch_format="numpy", compute=pool, num_gpus=gpus, num_cpus=0 if gpus else 1)
         table = {}
         for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
             for position, vector in zip(batch["position"], batch["vector"], strict=True):
