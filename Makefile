@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 EVAL_DATA ?= ../shared/eval
 
-.PHONY: install demo test test-fast bench eval train lint model clean browser schema
+.PHONY: install demo test test-fast bench eval train lint model clean browser schema postgres scale-extras
 
 install: $(STAMP)
 
@@ -35,7 +35,7 @@ demo: model
 	@echo "JSON report of all fixture events written to out/fixtures-analysis.json; corpus store in out/corpus.db"
 	@echo "HTTP API: $(PY) -m divergence serve --store out/corpus.db  (OpenAPI at http://127.0.0.1:8000/docs)"
 
-test: model browser
+test: model browser postgres scale-extras
 	$(PY) -m pytest
 
 # The shipped JSON schemas (report, score) regenerated from the data model after a change to datamodel.py.
@@ -49,7 +49,7 @@ browser:
 		echo "chromium missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"; \
 	else apt-get update && apt-get install -y chromium || echo "chromium could not be installed: the browser tests will be skipped"; fi
 
-bench: model
+bench: model postgres scale-extras
 	$(PY) -m dev.bench
 
 # Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL,
@@ -60,6 +60,19 @@ train: model
 
 eval: model
 	$(PY) -m dev.evaluate --data $(EVAL_DATA)
+
+# The PostgreSQL server binaries the store tests and the bench start a throwaway cluster with (Debian's package);
+# skipped when they are there already, or when not root (the PostgreSQL tests then say they are skipped and why).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else echo "postgres: not root, PostgreSQL not installed: its store tests will be skipped"; fi
+
+# The optional extras the tests exercise: psycopg (PostgreSQL store) and Ray (--engine ray).
+scale-extras: $(VENV)/.scale-extras
+$(VENV)/.scale-extras: $(STAMP)
+	$(PIP) install --quiet -e '.[postgres,ray]'
+	touch $@
 
 lint: install
 	$(VENV)/bin/ruff check divergence tests fixtures

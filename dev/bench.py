@@ -170,40 +170,75 @@ def _article(run: int) -> str:
     return "\n".join(lines)
 
 
-def _store_child(n: int, queue) -> None:
+def _synthetic_rows(profiles, model_id: int):
+    """Rows of the store's tables for synthetic documents (each its own event, two claims each)."""
     import numpy as np
 
     from divergence.datamodel import Claim, Document
-    from divergence.events.profile import Profile
-    from divergence.store.corpus import Corpus
+
+    documents, claims, vectors, events, members = [], [], [], [], []
+    for i, profile in enumerate(profiles):
+        document = Document(id=profile.id, text=f"synthetic document {i}")
+        documents.append((profile.id, profile.content_hash, "", document.model_dump_json(), profile.day, profile.vector.astype(np.float16).tobytes()))
+        for j, vector in enumerate(profile.claim_vectors[:2]):
+            claim = Claim(id=f"{profile.id}#{j + 1}", document=profile.id, text=f"synthetic claim {i} {j}", start=0, end=1)
+            claims.append((claim.id, profile.id, j, claim.model_dump_json()))
+            vectors.append((claim.id, model_id, vector.astype(np.float16).tobytes()))
+        events.append((f"syn-{i}", ""))
+        members.append((profile.id, f"syn-{i}"))
+    return documents, claims, vectors, events, members
+
+
+def _fill_sqlite(path, profiles, settings) -> None:
     from divergence.store.sqlite import Store
+
+    store = Store(path, settings.model)
+    db = store.db
+    db.execute("BEGIN")
+    documents, claims, vectors, events, members = _synthetic_rows(profiles, store._model_id(profiles[0].vector.shape[0]))
+    db.executemany("INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)", documents)
+    db.executemany("INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)", claims)
+    db.executemany("INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)", vectors)
+    db.executemany("INSERT INTO events(id, created_at) VALUES (?, ?)", events)
+    db.executemany("INSERT INTO event_documents(document, event) VALUES (?, ?)", members)
+    db.execute("COMMIT")
+    store.close()
+
+
+def _fill_postgres(url, profiles, settings) -> None:
+    from divergence.store.postgres import PostgresStore
+
+    with PostgresStore(url, settings.model) as store, store.db.transaction():
+        model_id = store.db.execute("SELECT id FROM embedding_models WHERE name = %s", (settings.model,)).fetchone()[0]
+        tables = zip(("documents(id, content_hash, ingested_at, data, event_day, vector)", "claims(id, document, position, data)",
+                      "claim_vectors(claim, model, vector)", "events(id, created_at)", "event_documents(document, event)"),
+                     _synthetic_rows(profiles, model_id), strict=True)
+        with store.db.cursor() as cursor:
+            for table, rows in tables:
+                with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+
+def _store_child(n: int, queue, target: str | None = None) -> None:
+    import numpy as np
+
+    from divergence.events.profile import Profile
+    from divergence.store import is_database_url
+    from divergence.store.corpus import Corpus
 
     root = project_root() or Path.cwd()
     settings = load_settings()
     folder = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
-    path = folder / "bench.db"
+    path = target or folder / "bench.db"
     try:
         with Corpus(path, settings) as corpus:
             corpus.ingest([root / "fixtures" / "events"])
         profiles, _ = synthetic_profiles(n)
-        store = Store(path, settings.model)
-        db = store.db
-        db.execute("BEGIN")
-        model_id = store._model_id(profiles[0].vector.shape[0])
-        for i, profile in enumerate(profiles):
-            document = Document(id=profile.id, text=f"synthetic document {i}")
-            db.execute("INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, '', ?, ?, ?)",
-                       (profile.id, profile.content_hash, document.model_dump_json(), profile.day, profile.vector.astype(np.float16).tobytes()))
-            for j, vector in enumerate(profile.claim_vectors[:2]):
-                claim = Claim(id=f"{profile.id}#{j + 1}", document=profile.id, text=f"synthetic claim {i} {j}", start=0, end=1)
-                db.execute("INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)", (claim.id, profile.id, j, claim.model_dump_json()))
-                db.execute("INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)", (claim.id, model_id, vector.astype(np.float16).tobytes()))
-            db.execute("INSERT INTO events(id, created_at, label) VALUES (?, '', NULL)", (f"syn-{i}",))
-            db.execute("INSERT INTO event_documents(document, event) VALUES (?, ?)", (profile.id, f"syn-{i}"))
-        db.execute("COMMIT")
-        store.close()
+        (_fill_postgres if is_database_url(path) else _fill_sqlite)(path, profiles, settings)
         start = time.perf_counter()
-        corpus = Corpus(path, settings)  # the index is stale: rebuilt here
+        corpus = Corpus(path, settings)  # SQLite: the index file is stale, rebuilt here; PostgreSQL: partitions built on first use
+        len(corpus.index)  # PostgreSQL: build every partition now
         build = time.perf_counter() - start
         rng = np.random.default_rng(1)
         latencies = []
@@ -233,20 +268,82 @@ def _store_child(n: int, queue) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def bench_store(sizes: list[int]) -> None:
-    """Candidate retrieval (ANN + time block) and full `score` latency on stores of synthetic documents."""
+def _postgres_server():
+    """A throwaway PostgreSQL server, or None (with the reason printed) where none can start."""
+    try:
+        from dev.pg_cluster import ThrowawayPostgres
+
+        return ThrowawayPostgres({"synchronous_commit": "off"}).start()  # as SQLite's WAL with synchronous=NORMAL
+    except Exception as error:  # noqa: BLE001 - the bench goes on with SQLite alone
+        print(f"store        PostgreSQL skipped: {str(error).splitlines()[0]}")
+        return None
+
+
+def bench_store(sizes: list[int], postgres: bool = True) -> None:
+    """Candidate retrieval (ANN + time block) and full `score` latency on stores of synthetic documents, SQLite and PostgreSQL."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    for n in sizes:
-        queue = context.Queue()
-        child = context.Process(target=_store_child, args=(n, queue))
-        child.start()
-        build, p50, p95, exact, cold, warm, sources = queue.get()
-        child.join()
-        print(f"store        {n:>7,} documents: index build {build:6.1f}s; retrieval p50 {p50 * 1000:5.1f} ms, p95 {p95 * 1000:5.1f} ms "
-              f"(exact fallback {exact * 1000:5.1f} ms); score of a new 30-sentence article: first {cold:4.2f}s, "
-              f"warm p50 {warm:4.2f}s ({sources} sources)")
+    server = _postgres_server() if postgres else None
+    try:
+        for n in sizes:
+            measured = {}
+            for backend in ("sqlite", "postgresql") if server else ("sqlite",):
+                queue = context.Queue()
+                target = server.url(f"bench_{n}") if backend == "postgresql" else None
+                child = context.Process(target=_store_child, args=(n, queue, target))
+                child.start()
+                build, p50, p95, exact, cold, warm, sources = measured[backend] = queue.get()
+                child.join()
+                print(f"store        {n:>7,} documents, {backend:10}: index build {build:6.1f}s; retrieval p50 {p50 * 1000:5.1f} ms, "
+                      f"p95 {p95 * 1000:5.1f} ms (exact fallback {exact * 1000:5.1f} ms); score of a new 30-sentence article: "
+                      f"first {cold:4.2f}s, warm p50 {warm:4.2f}s ({sources} sources)")
+            if len(measured) == 2:
+                (_, lite50, _, _, _, lite_warm, _), (_, pg50, _, _, _, pg_warm, _) = measured["sqlite"], measured["postgresql"]
+                print(f"store        {n:>7,} documents: PostgreSQL / SQLite retrieval p50 x{pg50 / lite50:.2f}, score warm p50 x{pg_warm / lite_warm:.2f}")
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def bench_engines(paths: list[Path]) -> None:
+    """`analyze` on the same corpus with the local engine and `--engine ray` (a local Ray instance on this machine's cores).
+
+    Each run starts from an empty embedding cache and loads its own encoder(s), so both pay for embedding and model loads.
+    """
+    import json
+
+    from divergence.pipeline import analyze
+
+    try:
+        from divergence.engines.ray_engine import RayEngine
+    except ImportError as error:
+        print(f"engines      skipped: {error}")
+        return
+
+    def canonical(report) -> str:
+        data = json.loads(report.model_dump_json())
+        data["events"] = sorted(data["events"], key=lambda e: e["id"])
+        return json.dumps(data, sort_keys=True)
+
+    reports, seconds = {}, {}
+    for name in ("local", "ray"):
+        cache = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+        try:
+            settings = load_settings(cache_dir=cache)
+            start = time.perf_counter()
+            engine = RayEngine() if name == "ray" else None
+            started = time.perf_counter() - start
+            reports[name] = canonical(analyze(paths, settings, engine=engine))
+            seconds[name] = time.perf_counter() - start
+            if engine is not None:
+                engine.shutdown()
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+    documents = len(json.loads(reports["local"])["documents"])
+    print(f"engines      analyze {documents} documents, cold cache: local {seconds['local']:.1f}s, ray {seconds['ray']:.1f}s "
+          f"(of which Ray start {started:.1f}s), ray / local x{seconds['ray'] / seconds['local']:.2f}; "
+          f"same report: {'yes' if reports['ray'] == reports['local'] else 'NO'}")
 
 
 def main() -> None:
@@ -255,7 +352,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
     parser.add_argument("--cluster-sizes", default="1000,10000,100000")
     parser.add_argument("--store-sizes", default="1000,10000,100000")
-    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "store"], default=None)
+    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "store", "engines"], default=None)
+    parser.add_argument("--no-postgres", action="store_true", help="Store latency on SQLite only.")
+    parser.add_argument("--engine-corpus", type=Path, nargs="*", default=None, help="What `analyze` reads for the engine comparison "
+                        "(default: the fixture events and the seeds).")
     args = parser.parse_args()
     if args.only in (None, "encoder"):
         bench_encoder(args.sentences)
@@ -264,7 +364,10 @@ def main() -> None:
     if args.only in (None, "cluster"):
         bench_cluster([int(size) for size in args.cluster_sizes.split(",")])
     if args.only in (None, "store"):
-        bench_store([int(size) for size in args.store_sizes.split(",")])
+        bench_store([int(size) for size in args.store_sizes.split(",")], postgres=not args.no_postgres)
+    if args.only in (None, "engines"):
+        root = project_root() or Path.cwd()
+        bench_engines(args.engine_corpus or [p for p in (root / "fixtures" / "events", args.seeds) if p.exists()])
 
 
 if __name__ == "__main__":

@@ -101,23 +101,35 @@ def analyze(
     *,
     problems: list[Problem] | None = None,
     runtime: Runtime | None = None,
+    engine=None,
     **overrides,
 ) -> Report:
-    """Cluster documents into events, then compare every event with two or more sources claim by claim."""
+    """Cluster documents into events, then compare every event with two or more sources claim by claim.
+
+    ``engine`` (see :mod:`divergence.engines`) embeds and judges elsewhere, e.g. on a Ray cluster; the report is the same.
+    """
     runtime = _runtime(settings, runtime, overrides)
+    if engine is not None:
+        inputs, problems, runtime = engine.prepare(inputs, problems, runtime)
     report, prepared, claims, profiles = _cluster_inputs(inputs, runtime, problems)
     by_id = {d.id: d for d in prepared}
     vectors = {p.id: p.claim_vectors for p in profiles}
-    compared = []
-    for event in report.events:
-        sources = [by_id[i] for i in event.documents if i not in event.duplicates]
-        if len(sources) >= 2:
-            progress.info("judging event %s (%d documents)", event.id, len(sources))
-            judged = judge_event(sources, claims, runtime, event.id, known_vectors=vectors)
-            event = event.model_copy(update={"claims": judged.claims})
-        compared.append(event)
+    jobs = {event.id: [by_id[i] for i in event.documents if i not in event.duplicates] for event in report.events}
+    jobs = {event_id: sources for event_id, sources in jobs.items() if len(sources) >= 2}
+    judged = (engine.judge_events if engine is not None else _judge_events)(jobs, claims, runtime, vectors)
+    compared = [event.model_copy(update={"claims": judged[event.id].claims}) if event.id in judged else event for event in report.events]
     warnings = [w for w in runtime.warnings(same_event=False) if w not in report.problems]
     return report.model_copy(update={"events": compared, "problems": report.problems + warnings})
+
+
+def _judge_events(jobs: dict[str, list[Document]], claims: dict[str, list[Claim]], runtime: Runtime,
+                  vectors: dict) -> dict[str, Event]:
+    """Event id → the event's sources judged claim by claim (the local engine: one event after another)."""
+    judged = {}
+    for event_id, sources in jobs.items():
+        progress.info("judging event %s (%d documents)", event_id, len(sources))
+        judged[event_id] = judge_event(sources, claims, runtime, event_id, known_vectors=vectors)
+    return judged
 
 
 def _cluster_inputs(

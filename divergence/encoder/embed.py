@@ -95,7 +95,9 @@ class Encoder:
 
             artefact = fast_artefact_path(settings)
             try:
-                self._fast = FastEncoder(artefact, batch_size=settings.batch_size, device=settings.device or "auto")
+                # One sentence a batch: dynamic int8 scales activations per batch, so a batch-mate would nudge a
+                # vector, and cached vectors must depend on their text alone (batching saves little on CPU anyway).
+                self._fast = FastEncoder(artefact, batch_size=1, device=settings.device or "auto")
             except (ArtefactError, ValueError) as error:
                 raise ModelError(f"cannot load the int8 encoder: {error}", str(artefact)) from error
             self.dimension = self._fast.dimension

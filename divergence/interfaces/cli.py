@@ -96,6 +96,20 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output for
 ListFormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 NliOption = Annotated[str | None, typer.Option("--nli", help="Add the opinion of an NLI cross-encoder (sentence-transformers CrossEncoder id or path).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+EngineOption = Annotated[Engine, typer.Option("--engine", help="Where embedding and event comparison run: local (this process) or ray.")]
+RayAddressOption = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (e.g. ray://head:10001 or auto); "
+                                                      "default: start a local Ray instance.")]
+
+
+def _engine(name: Engine, address: str | None):
+    from divergence.engines import engine_for
+
+    return engine_for(name.value, address)
 
 
 def _settings(model: str | None, overrides: list[str] | None, nli: str | None = None) -> Settings:
@@ -281,6 +295,8 @@ def analyze(
     model: ModelOption = None,
     set_: SetOption = None,
     nli: NliOption = None,
+    engine: EngineOption = Engine.local,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Group articles into events, then compare each event's sources claim by claim, in one report."""
     from divergence.pipeline import analyze as run_analyze
@@ -288,11 +304,11 @@ def analyze(
     _check_output(output)
     settings = _settings(model, set_, nli)
     with _progress("reading and preparing the documents"):
-        report = run_analyze(paths, settings)
+        report = run_analyze(paths, settings, engine=_engine(engine, ray_address))
     _write_report(report, format, output)
 
 
-StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The corpus store (SQLite file; created when missing).")]
+StoreOption = Annotated[str, typer.Option("--store", "-s", help="The corpus store: a SQLite file (created when missing) or a postgresql:// URL.")]
 
 
 @app.command()
@@ -303,15 +319,21 @@ def ingest(
     output: OutputOption = None,
     model: ModelOption = None,
     set_: SetOption = None,
+    engine: EngineOption = Engine.local,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Add articles to a corpus store, each to its event; files already stored (same text) change nothing."""
+    from divergence.runtime import runtime_for
     from divergence.store.corpus import Corpus
 
     _check_output(output)
-    settings = _settings(model, set_)
-    with _progress("loading the encoder and the store, ingesting"), Corpus(store, settings) as corpus:
-        result = corpus.ingest(paths)
-        total = corpus.store.count()
+    runtime, inputs, problems = runtime_for(_settings(model, set_)), paths, None
+    with _progress("loading the encoder and the store, ingesting"):
+        if (chosen := _engine(engine, ray_address)) is not None:  # embed on the engine; events are still assigned here, in order
+            inputs, problems, runtime = chosen.prepare(paths, None, runtime, evidence=False)
+        with Corpus(store, runtime=runtime) as corpus:
+            result = corpus.ingest(inputs, problems)
+            total, where = corpus.store.count(), corpus.store.path  # a database URL without its password
     _report_problems(result.problems)
     if format is ListFormat.json:
         payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
@@ -320,25 +342,27 @@ def ingest(
         lines = [f"added      {doc_id} → {event}\n" for doc_id, event in result.added.items()]
         lines += [f"unchanged  {doc_id} (stored as {original})\n" for doc_id, original in result.unchanged.items()]
         lines.append(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
-                     f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {store}\n")
+                     f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {where}\n")
         _emit("".join(lines), output)
     if any(problem.set_aside for problem in result.problems):
         raise typer.Exit(ExitCode.INPUTS_SET_ASIDE)
 
 
-def _open_existing(store: Path) -> None:
-    if not store.is_file():
+def _open_existing(store: str) -> None:
+    from divergence.store import is_database_url
+
+    if not is_database_url(store) and not Path(store).is_file():
         raise StoreError("no such store (create one with `divergence ingest PATH --store FILE`)", str(store))
 
 
 @app.command()
 def events(store: StoreOption, format: ListFormatOption = ListFormat.text, output: OutputOption = None, model: ModelOption = None) -> None:
     """List the events of a corpus store with their documents."""
-    from divergence.store.sqlite import Store
+    from divergence.store import open_store
 
     _check_output(output)
     _open_existing(store)
-    with Store(store, _settings(model, None).model, read_only=True) as opened:
+    with open_store(store, _settings(model, None).model, read_only=True) as opened:
         rows = opened.events()
     if format is ListFormat.json:
         _emit(json.dumps([{"id": r.id, "label": r.label, "documents": r.documents, "created_at": r.created_at} for r in rows],
@@ -413,8 +437,11 @@ def check(
     store: StoreOption,
 ) -> None:
     """Check a corpus store file for damage (SQLite integrity check); exit 1 when it is damaged."""
+    from divergence.store import is_database_url
     from divergence.store.sqlite import check_store
 
+    if is_database_url(store):
+        raise StoreError("check runs SQLite's integrity check; a PostgreSQL server checks its own pages", store)
     _open_existing(store)
     sys.stdout.write(f"{store}: {check_store(store)}\n")
 

@@ -10,6 +10,7 @@ events reached through the ANN index and the time block; below
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +38,8 @@ from divergence.events.same_event import pair_signals
 from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import event_dates, judge_event
 from divergence.runtime import Runtime, runtime_for
-from divergence.store.index import DocumentIndex
-from divergence.store.sqlite import AlreadyStored, Store
+from divergence.store import assigning, open_index, open_store
+from divergence.store.sqlite import AlreadyStored
 
 MAX_EVENT_DOCUMENTS_SCORED = 30
 """Average linkage is computed against at most this many documents of a candidate event."""
@@ -79,9 +80,9 @@ class Corpus:
     def __init__(self, path: str | Path, settings: Settings | None = None, *, runtime: Runtime | None = None, read_only: bool = False):
         self.runtime = runtime or runtime_for(settings or load_settings())
         self.settings = self.runtime.settings
-        self.store = Store(path, self.settings.model, read_only=read_only)
+        self.store = open_store(path, self.settings.model, read_only=read_only)
         self.store.check_model()
-        self.index = DocumentIndex(self.store, self.runtime.encoder.dimension)
+        self.index = open_index(self.store, self.runtime.encoder.dimension)
         self.same_event = self.runtime.same_event
         self._profiles: dict[str, Profile] = {}
 
@@ -110,7 +111,8 @@ class Corpus:
     def candidates(self, profile: Profile) -> list[tuple[str, float]]:
         """Stored documents near ``profile`` (ANN), within the time block: (document id, similarity)."""
         settings = self.settings
-        found = self.index.search(profile.vector, settings.candidate_neighbours * 2, floor=settings.exact_search_below)
+        found = self.index.search(profile.vector, settings.candidate_neighbours * 2, floor=settings.exact_search_below,
+                                  days=self._reach(profile))
         hits = [(r, s) for r, s in found if s >= settings.candidate_min_similarity]
         days = self.store.event_days(r for r, _ in hits)
         ids = self.store.ids_for_rowids(r for r, _ in hits)
@@ -122,6 +124,16 @@ class Corpus:
             if rowid in ids:
                 near.append((ids[rowid], similarity))
         return near[: settings.candidate_neighbours]
+
+    def _reach(self, profile: Profile) -> tuple[int, int] | None:
+        """Event days a document can share an event with (None: any, for an undated document)."""
+        if profile.day is None:
+            return None
+        reach = self.settings.time_block_days + profile.window_days
+        return profile.day - reach, profile.day + reach
+
+    def _assigning(self, profile: Profile):
+        return assigning(self.store, profile.day, self.settings.time_block_days + profile.window_days)
 
     def assign(self, profile: Profile) -> Assignment:
         near = self.candidates(profile)
@@ -180,10 +192,15 @@ class Corpus:
                     continue
                 vectors = self._embed(claims[document.id])
                 profile = build_profile(document, claims[document.id], vectors)
-                try:
-                    result.added[document.id] = self._add(document, claims[document.id], vectors, profile, self.assign(profile))
-                except AlreadyStored as stored:  # another process stored the same text meanwhile
-                    result.unchanged[document.id] = stored.existing
+                with self._assigning(profile):  # a shared store: no other worker assigns in these days until it is written
+                    existing = self.store.find_hash(profile.content_hash)
+                    if existing is not None:
+                        result.unchanged[document.id] = existing
+                        continue
+                    try:
+                        result.added[document.id] = self._add(document, claims[document.id], vectors, profile, self.assign(profile))
+                    except AlreadyStored as stored:  # another process stored the same text meanwhile
+                        result.unchanged[document.id] = stored.existing
         finally:
             self.index.save()
         return result
@@ -217,20 +234,21 @@ class Corpus:
         doc_claims = claims[document.id]
         vectors = self._embed(doc_claims)
         profile = build_profile(document, doc_claims, vectors)
-        existing = self.store.find_hash(profile.content_hash)
-        if existing is not None:
-            assignment = Assignment(self.store.event_of(existing), 1.0, f"already stored as {existing}", copy_of=existing)
-        else:
-            assignment = self.assign(profile)
-        sources = []
-        if assignment.event is not None:
-            members = [s for s in self.store.load(self.store.event_documents(assignment.event)) if s.copy_of is None]
-            sources = [s for s in members if s.document.id not in (document.id, assignment.copy_of)]
-        report = self._judge_against(document, doc_claims, vectors, sources, assignment)
-        report.problems = problems
-        if add and existing is None:
-            report.event_id = self._add(document, doc_claims, vectors, profile, assignment)
-            report.added = True
+        with self._assigning(profile) if add else nullcontext():  # a shared store: assignment and write as one step
+            existing = self.store.find_hash(profile.content_hash)
+            if existing is not None:
+                assignment = Assignment(self.store.event_of(existing), 1.0, f"already stored as {existing}", copy_of=existing)
+            else:
+                assignment = self.assign(profile)
+            sources = []
+            if assignment.event is not None:
+                members = [s for s in self.store.load(self.store.event_documents(assignment.event)) if s.copy_of is None]
+                sources = [s for s in members if s.document.id not in (document.id, assignment.copy_of)]
+            report = self._judge_against(document, doc_claims, vectors, sources, assignment)
+            report.problems = problems
+            if add and existing is None:
+                report.event_id = self._add(document, doc_claims, vectors, profile, assignment)
+                report.added = True
         return report
 
     def _judge_against(self, document: Document, doc_claims: list[Claim], vectors: np.ndarray, sources: list, assignment: Assignment) -> ScoreReport:

@@ -19,7 +19,7 @@ import numpy as np
 from divergence.store.sqlite import Store
 
 
-def _empty_index(dimension: int):
+def empty_index(dimension: int):
     from usearch.index import Index
 
     return Index(ndim=dimension, metric="cos", dtype="f16", connectivity=16, expansion_add=64, expansion_search=64)
@@ -30,7 +30,7 @@ class DocumentIndex:
         self.store = store
         self.path = Path(str(store.path) + ".usearch")
         self.dimension = dimension
-        self._index = _empty_index(dimension)
+        self._index = empty_index(dimension)
         rowids, vectors = store.document_vectors()
         fresh = False
         if self.path.is_file():
@@ -42,10 +42,17 @@ class DocumentIndex:
         if not fresh:
             if self.path.is_file():
                 logging.getLogger("divergence").info("rebuilding the stale index %s", self.path)
-            self._index = _empty_index(dimension)
+            self._index = empty_index(dimension)
             if len(rowids):
                 self._index.add(rowids, vectors.astype(np.float32))
             self.save()
+
+    @classmethod
+    def wrap(cls, index) -> DocumentIndex:
+        """An index held in memory only (no file, no store) over a built usearch ``index``: one time partition of a shared store."""
+        wrapped = cls.__new__(cls)
+        wrapped.store, wrapped.path, wrapped.dimension, wrapped._index = None, None, index.ndim, index
+        return wrapped
 
     def __len__(self) -> int:
         return len(self._index)
@@ -66,8 +73,10 @@ class DocumentIndex:
                 tmp.unlink(missing_ok=True)
             logging.getLogger("divergence").warning("could not save the index %s (%s); it is rebuilt on the next run", self.path, error)
 
-    def search(self, vector: np.ndarray, k: int, floor: float | None = None, exact: bool = False) -> list[tuple[int, float]]:
-        """(rowid, cosine similarity) of the ``k`` nearest documents.
+    def search(self, vector: np.ndarray, k: int, floor: float | None = None, exact: bool = False,
+               days: tuple[int, int] | None = None) -> list[tuple[int, float]]:
+        """(rowid, cosine similarity) of the ``k`` nearest documents (of any day: one file holds them all, ``days`` is for
+        the partitioned index of a shared store).
 
         HNSW can miss a small, distant group of documents (a new story among thousands of others) when
         the greedy walk stays in a denser region; when nothing reaches ``floor``, the search is repeated

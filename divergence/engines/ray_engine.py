@@ -1,0 +1,133 @@
+"""Batch work on a Ray cluster: embedding with Ray Data, event comparison as Ray tasks.
+
+* Embedding: every distinct text a run needs (claims, the joined evidence units the judge reads, the
+  centring background) goes once through ``Dataset.map_batches`` to a pool of actors, each holding the
+  sentence encoder (loaded once per actor; a GPU per actor when the cluster has GPUs). The vectors come
+  back to the driver, whose runtime then reads them through a
+  :class:`~divergence.engines.precomputed.PrecomputedEncoder`: the stages run unchanged, without a model.
+* Comparison: each event with two or more sources is judged by a Ray task (the claim judge is a few
+  kilobytes; the vectors it needs travel with the task).
+* Clustering and event assignment stay on the driver: they are cheap, and assignment is order-dependent.
+
+``RayEngine(None)`` starts a local Ray instance; ``RayEngine("ray://head:10001")`` (or ``"auto"``) joins a
+cluster whose workers have divergence installed with the same models (see the README).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+import divergence
+from divergence.config import Settings
+from divergence.datamodel import Claim, Document, Event, Problem
+from divergence.encoder.centring import Centering, background_sentences
+from divergence.engines.precomputed import PrecomputedEncoder, judge_one_event, precomputed_runtime
+from divergence.errors import ConfigError
+from divergence.ingest.load import load_documents
+from divergence.ingest.prepare import Input, prepare
+from divergence.judge.align import evidence_units
+from divergence.runtime import Runtime
+
+EMBED_BATCH_ROWS = 256
+"""Texts per Ray Data batch handed to an encoder actor (the actor's encoder batches them further)."""
+
+
+class EncoderActor:
+    """Holds one sentence encoder for its lifetime; called by ``map_batches`` with a batch of texts."""
+
+    def __init__(self, settings: Settings):
+        self.encoder = Runtime(settings).encoder
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vectors = self.encoder.encode([str(text) for text in batch["text"]])
+        return {"position": batch["position"], "vector": vectors.astype(np.float32)}
+
+
+class RayEngine:
+    def __init__(self, address: str | None = None, num_cpus: int | None = None):
+        try:
+            import ray
+        except ImportError as error:
+            raise ConfigError("--engine ray needs Ray: pip install -e '.[ray]'") from error
+        self.ray = ray
+        if not ray.is_initialized():
+            options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if address:
+                ray.init(address=address, **options)
+            else:  # a local instance: its workers import the same divergence as this process
+                package_root = str(Path(divergence.__file__).resolve().parent.parent)
+                path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+                ray.init(num_cpus=num_cpus, runtime_env={"env_vars": {"PYTHONPATH": path}}, **options)
+        self._judge = ray.remote(judge_one_event)
+
+    # --- embedding ---------------------------------------------------------------
+
+    def embed_texts(self, texts: Iterable[str], settings: Settings) -> dict[str, np.ndarray]:
+        """Unit vectors (as the encoder makes them) of every distinct text, computed by encoder actors."""
+        import ray.data
+
+        distinct = sorted(set(texts))
+        if not distinct:
+            return {}
+        ray.data.DataContext.get_current().enable_progress_bars = False  # progress is the CLI's to show, not Ray's
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        resources = self.ray.cluster_resources()
+        gpus = 1 if resources.get("GPU", 0) >= 1 else 0
+        actors = max(1, int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1)))
+        actor_settings = settings.model_copy(update={"device": "cuda"}) if gpus and settings.device is None else settings
+        dataset = ray.data.from_items([{"position": i, "text": text} for i, text in enumerate(distinct)])
+        pool = ray.data.ActorPoolStrategy(size=min(actors, max(1, -(-len(distinct) // EMBED_BATCH_ROWS))))
+        embedded = dataset.map_batches(EncoderActor, fn_constructor_args=(actor_settings,), batch_size=EMBED_BATCH_ROWS,
+                                       batch_format="numpy", compute=pool, num_gpus=gpus, num_cpus=0 if gpus else 1)
+        table = {}
+        for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
+            for position, vector in zip(batch["position"], batch["vector"], strict=True):
+                table[distinct[int(position)]] = np.asarray(vector, dtype=np.float32)
+        return table
+
+    def prepare(self, inputs: Iterable[Input], problems: list[Problem] | None, runtime: Runtime,
+                evidence: bool = True) -> tuple[list[Document], list[Problem], Runtime]:
+        """Load the inputs once and embed every text the stages will ask for.
+
+        Returns the loaded documents (to pass on as inputs), the problems met so far, and a runtime
+        whose encoder serves the vectors made on the cluster. ``evidence``: also the joined evidence
+        units the judge reads (for ``analyze``; ``ingest`` only embeds claims).
+        """
+        settings = runtime.settings
+        documents, load_problems = load_documents(inputs, settings.max_document_chars)
+        texts = list(background_sentences())
+        for document in documents:
+            prepared, claims = prepare(document, settings)
+            texts += [c.text for c in claims]
+            if evidence:
+                texts += [u.text for u in evidence_units(prepared, claims, settings.evidence_window)]
+        table = self.embed_texts(texts, settings)
+        dimension = len(next(iter(table.values())))
+        local = precomputed_runtime(settings, PrecomputedEncoder(table, dimension))
+        return documents, [*(problems or []), *load_problems], local
+
+    # --- comparison --------------------------------------------------------------
+
+    def judge_events(self, jobs: dict[str, list[Document]], claims: dict[str, list[Claim]], runtime: Runtime,
+                     vectors: dict[str, np.ndarray]) -> dict[str, Event]:
+        """Event id → the event judged claim by claim, one Ray task per event (as ``judge_event`` locally)."""
+        if not jobs:
+            return {}
+        settings, table = runtime.settings, runtime.encoder.table
+        centring: Centering = runtime.centring
+        futures = {}
+        for event_id, sources in jobs.items():
+            # Each task carries only its event's vectors: the evidence units its judge will embed.
+            texts = {u.text for d in sources for u in evidence_units(d, claims[d.id], settings.evidence_window)}
+            encoder = PrecomputedEncoder({text: table[text] for text in texts}, runtime.encoder.dimension)
+            futures[event_id] = self._judge.remote(settings, encoder, centring, sources, {d.id: claims[d.id] for d in sources},
+                                                   event_id, {d.id: vectors[d.id] for d in sources})
+        return dict(zip(futures, self.ray.get(list(futures.values())), strict=True))
+
+    def shutdown(self) -> None:
+        self.ray.shutdown()
