@@ -103,7 +103,7 @@ def validate(gold: dict, texts: dict[str, str]) -> list[str]:
                 if status not in STATUSES:
                     problems.append(f"{where}: invalid status {status!r} for {other}")
         spans = sorted((c["document"], c["start"], c["end"]) for c in story["claims"])
-        for (d1, s1, e1), (d2, s2, e2) in zip(spans, spans[1:]):
+        for (d1, s1, e1), (d2, s2, e2) in zip(spans, spans[1:], strict=False):
             if d1 == d2 and s2 < e1:
                 problems.append(f"{story['story']}: overlapping claims {d1}#{s1}-{e1} and {d2}#{s2}-{e2}")
     return problems

@@ -12,7 +12,6 @@ import pytest
 from divergence.encoder.embed import Encoder, choose_backend, fast_artefact_path
 from divergence.encoder.fast import ArtefactMissingError, FastEncoder, artefact_is_current
 from divergence.errors import ModelError
-
 from tests.conftest import FIXTURES, SEEDS
 
 MIN_COSINE = 0.98
