@@ -19,7 +19,6 @@ SQLite store (:mod:`divergence.store.sqlite`), with what a shared database adds:
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -29,8 +28,7 @@ import numpy as np
 
 from divergence.datamodel import Claim, Document
 from divergence.errors import NotInStore, StoreError
-from divergence.events.profile import document_vector
-from divergence.store.sqlite import EventRow, StoredDocument
+from divergence.store.sqlite import EventRow, StoredDocument, document_vector_bytes, event_day, now
 
 PARTITION_DAYS = 7
 """Width of a time partition in event days (a week): the unit of event-assignment locks and of the vector index."""
@@ -108,17 +106,6 @@ MIGRATIONS: list[Callable] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def event_day(document: Document) -> int | None:
-    mention = document.event_date
-    return mention.date.toordinal() if mention is not None and mention.date is not None else None
-
-
-def document_vector_bytes(claim_vectors: np.ndarray | None) -> bytes | None:
-    if claim_vectors is None or not len(claim_vectors):
-        return None
-    return document_vector(claim_vectors).astype(np.float16).tobytes()
-
-
 def partition_of(day: int) -> int:
     return day // PARTITION_DAYS
 
@@ -134,10 +121,6 @@ def masked(url: str) -> str:
     if not parts.password:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class PostgresStore:
@@ -244,7 +227,7 @@ class PostgresStore:
                 model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
                 self.db.execute(
                     "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (document.id, content_hash, _now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
+                    (document.id, content_hash, now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
                 )
                 with self.db.cursor() as cursor:
                     cursor.executemany("INSERT INTO claims(id, document, position, data) VALUES (%s, %s, %s, %s)",
@@ -253,7 +236,7 @@ class PostgresStore:
                                        [(c.id, model_id, v.astype(np.float16).tobytes()) for c, v in zip(claims, vectors, strict=True)])
                 if event is None:
                     event = self._new_event_id(document)
-                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s)", (event, _now(), document.title))
+                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s)", (event, now(), document.title))
                 self.db.execute(
                     "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (%s, %s, %s, %s, %s)",
                     (document.id, event, probability, reason, copy_of),

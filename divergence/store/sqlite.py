@@ -92,7 +92,7 @@ def _v2(db: sqlite3.Connection) -> None:
         vectors = np.vstack([np.frombuffer(b, dtype=np.float16).astype(np.float32) for (b,) in blobs]) if blobs else None
         db.execute(
             "UPDATE documents SET event_day = ?, vector = ? WHERE id = ?",
-            (_event_day(document), _document_vector_blob(vectors), doc_id),
+            (event_day(document), document_vector_bytes(vectors), doc_id),
         )
     for (event_id,) in db.execute("SELECT id FROM events").fetchall():
         first = db.execute(
@@ -107,12 +107,14 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _event_day(document: Document) -> int | None:
+def event_day(document: Document) -> int | None:
+    """The event date as a proleptic ordinal (the stores' time key), None when unknown."""
     mention = document.event_date
     return mention.date.toordinal() if mention is not None and mention.date is not None else None
 
 
-def _document_vector_blob(claim_vectors: np.ndarray | None) -> bytes | None:
+def document_vector_bytes(claim_vectors: np.ndarray | None) -> bytes | None:
+    """The document vector as stored (float16) by every store backend."""
     from divergence.events.profile import document_vector
 
     if claim_vectors is None or not len(claim_vectors):
@@ -120,7 +122,7 @@ def _document_vector_blob(claim_vectors: np.ndarray | None) -> bytes | None:
     return document_vector(claim_vectors).astype(np.float16).tobytes()
 
 
-def _now() -> str:
+def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
@@ -315,7 +317,7 @@ class Store:
                 model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
                 self.db.execute(
                     "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                    (document.id, content_hash, _now(), document.model_dump_json(), _event_day(document), _document_vector_blob(vectors)),
+                    (document.id, content_hash, now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
                 )
                 self.db.executemany(
                     "INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)",
@@ -327,7 +329,7 @@ class Store:
                 )
                 if event is None:
                     event = self._new_event_id(document)
-                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, _now(), document.title))
+                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, now(), document.title))
                 self.db.execute(
                     "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (?, ?, ?, ?, ?)",
                     (document.id, event, probability, reason, copy_of),
