@@ -233,22 +233,32 @@ def _from_html(text: str, stem: str, where: str) -> Document:
     return document.model_copy(update={"source_map": source_map(body, text)})
 
 
+def _parse_json(text: str, where: str, invalid: str):
+    """The parsed value, or raise MalformedRecord naming ``where`` (bad syntax, or nesting too deep)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedRecord(invalid.format(msg=error.msg, line=error.lineno), where) from error
+    except RecursionError as error:
+        raise MalformedRecord("JSON nested too deeply", where) from error
+
+
+def _record(record, default_id: str, where: str) -> Document | Problem:
+    try:
+        return document_from_record(record, default_id, where)
+    except InputError as error:
+        return _problem(error)
+
+
 def _records_from_json(text: str, stem: str, where: str) -> Iterator[Document | Problem]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        yield _problem(MalformedRecord(f"invalid JSON: {error.msg} (line {error.lineno})", where))
-        return
-    except RecursionError:
-        yield _problem(MalformedRecord("JSON nested too deeply", where))
+        data = _parse_json(text, where, "invalid JSON: {msg} (line {line})")
+    except MalformedRecord as error:
+        yield _problem(error)
         return
     records = data if isinstance(data, list) else [data]
     for index, record in enumerate(records):
-        default = stem if len(records) == 1 else f"{stem}-{index + 1}"
-        try:
-            yield document_from_record(record, default, where)
-        except InputError as error:
-            yield _problem(error)
+        yield _record(record, stem if len(records) == 1 else f"{stem}-{index + 1}", where)
 
 
 def _records_from_jsonl(text: str, stem: str, where: str) -> Iterator[Document | Problem]:
@@ -257,17 +267,11 @@ def _records_from_jsonl(text: str, stem: str, where: str) -> Iterator[Document |
             continue
         here = f"{where}:{number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield _problem(MalformedRecord(f"malformed JSON line: {error.msg}", here))
-            continue
-        except RecursionError:
-            yield _problem(MalformedRecord("JSON nested too deeply", here))
-            continue
-        try:
-            yield document_from_record(record, f"{stem}-{number}", here)
-        except InputError as error:
+            record = _parse_json(line, here, "malformed JSON line: {msg}")
+        except MalformedRecord as error:
             yield _problem(error)
+            continue
+        yield _record(record, f"{stem}-{number}", here)
 
 
 def _problem(error: InputError) -> Problem:
