@@ -203,7 +203,9 @@ def create_app(store: str | Path, settings: Settings | None = None, url: str | N
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):
-        logging.getLogger("uvicorn.error").exception("divergence: unexpected error on %s %s", request.method, request.url.path)
+        # One line in the server log, like every other error: no traceback reaches an operator's log either.
+        logging.getLogger("uvicorn.error").error("divergence: [E000] unexpected error on %s %s: %s: %s", request.method,
+                                                 request.url.path, type(error).__name__, str(error).splitlines()[0] if str(error) else "")
         return _error(500, "E000", f"unexpected error: {type(error).__name__}")
 
     @app.get("/healthz")
