@@ -65,9 +65,10 @@ def compare(
     if len(sources) < 2:
         raise NotEnoughDocuments(f"compare needs two different documents; {', '.join(copies)} copy {sources[0].id}")
     progress.info("judging %d claims of %d documents", sum(len(claims[d.id]) for d in sources), len(sources))
-    event = judge_event(sources, claims, runtime)
-    # Are these one event? The same-event model says which documents look like another one (W203).
+    # Claims are embedded once: for the same-event check (W203) and as the judge's claim vectors.
     profiles = profile_documents(prepared, claims, runtime)
+    event = judge_event(sources, claims, runtime, known_vectors={p.id: p.claim_vectors for p in profiles})
+    # Are these one event? The same-event model says which documents look like another one (W203).
     clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event)
     groups = event_groups(profiles, clusterer)
     mixed = mixed_event_warnings(prepared, profiles, groups, clusterer)
