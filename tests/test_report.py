@@ -17,7 +17,7 @@ from rich.console import Console
 from divergence.datamodel import Report, ScoreReport, Status
 from divergence.errors import MIXED_EVENTS
 from divergence.report.exports import CSV_COLUMNS, claim_reviews, to_claimreview, to_csv
-from divergence.report.overview import CONTRADICTION, KIND_ORDER, OMISSION, SINGLE_SOURCE, overview
+from divergence.report.overview import CONTRADICTION, KIND_ORDER, OMISSION, SINGLE_SOURCE, overview, topic_words
 from divergence.report.render import json_schema, print_events, print_score, print_text, schema_path, to_html, to_markdown
 
 HOSTILE_TITLE = "[/bold] <script>document.documentElement.dataset.pwned='title'</script>"
@@ -155,6 +155,29 @@ def test_key_divergences_put_contradictions_first(fixture_reports):
             assert sum(cell in ("says", "contradicts") for cell in cells.values()) == 1
         if divergence.kind == OMISSION:
             assert "omits" in cells.values()
+
+
+def test_topic_words_name_what_sets_a_row_apart(fixture_reports):
+    """Rows are tagged with their own words; a word that runs through the event (the leaders) is never a topic."""
+    _, report = fixture_reports["call-keller-varga"]
+    [view] = overview(report)
+    by_label = {g.label: g.topics for g in view.groups}
+    baltic = next(topics for label, topics in by_label.items() if "Baltic summit" in label)
+    assert "Baltic" in baltic, by_label
+    everywhere = {"Keller", "Varga", "Келлер", "Варга"}
+    assert not any(everywhere & set(topics) for topics in by_label.values()), by_label
+    assert all(0 < len(topics) <= 3 for topics in by_label.values() if len(view.groups) > 1)
+
+
+def test_topic_words_skip_words_shared_by_every_row():
+    from divergence.datamodel import ClaimReport
+
+    def claim(n: int, text: str) -> ClaimReport:
+        return ClaimReport(id=f"d#{n}", document="d", text=text, start=0, end=len(text), language="en", statuses={})
+
+    rows = [[claim(1, "Keller and Varga discussed drones.")], [claim(2, "Keller and Varga discussed Mali.")],
+            [claim(3, "Keller and Varga discussed fishing quotas.")]]
+    assert topic_words(rows) == [["drones"], ["Mali"], ["fishing", "quotas"]]
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,17 @@ claims of one source, so a row reads "who says it, who leaves it out, who says o
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 from divergence.datamodel import ClaimReport, DocumentSummary, Event, Report, Status
+from divergence.ingest.words import content_words
 
 NAME_LIMIT = 48
 LABEL_LIMIT = 160
+TOPIC_WORDS = 3
+_POSSESSIVE = re.compile(r"['’]s$")
 
 # What a source does with a claim group (one matrix cell).
 SAYS, PARTLY, OMITS, CONTRADICTS = "says", "partly", "omits", "contradicts"
@@ -51,6 +56,8 @@ class ClaimGroup:
     kinds: list[str]
     reasons: dict[str, str] = field(default_factory=dict)
     """Source id → why its cell is not plain "says" (the judge's reason)."""
+    topics: list[str] = field(default_factory=list)
+    """The words that set this row apart from the rest of its event ("Mali", "drones"), most telling first."""
 
 
 @dataclass
@@ -151,7 +158,45 @@ def claim_groups(event: Event, sources: list[str]) -> list[ClaimGroup]:
         if row:
             rows.append(row)
     rows.sort(key=lambda row: min((order[doc], claim.start) for doc, claim in row.items()))
-    return [_group(f"g{n + 1}", row, sources) for n, row in enumerate(rows)]
+    groups = [_group(f"g{n + 1}", row, sources) for n, row in enumerate(rows)]
+    for group, topics in zip(groups, topic_words([list(row.values()) for row in rows]), strict=True):
+        group.topics = topics
+    return groups
+
+
+def topic_words(rows: list[list[ClaimReport]], limit: int = TOPIC_WORDS) -> list[list[str]]:
+    """For each row of an event, the words specific to it within the event.
+
+    A word weighs by how few rows of the event use it (idf, the event's rows as the documents), a little more
+    when several sources of the row use it, and more when it is a name (capitalised inside a sentence): the
+    leaders' names, "call" and "talks" run through most rows of a call and are never topics, "Mali",
+    "drones" or "Karabakh" are. Words in more than a third of the rows are never topics.
+    """
+    row_words = []
+    for claims in rows:
+        found: dict[str, tuple[int, str, bool]] = {}
+        for claim in claims:
+            opening = claim.text.lstrip()
+            for word in {w.stem: w for w in content_words(claim.text, claim.language)}.values():
+                written = _POSSESSIVE.sub("", word.text)
+                count, shown, name = found.get(word.stem, (0, written, False))
+                is_name = written[:1].isupper() and not opening.startswith(written)
+                found[word.stem] = (count + 1, written if is_name and not name else shown, name or is_name)
+        row_words.append(found)
+    rows_with: dict[str, int] = {}
+    for found in row_words:
+        for stem in found:
+            rows_with[stem] = rows_with.get(stem, 0) + 1
+    total = len(rows)
+    common = max(1, total // 3)
+    topics = []
+    for found in row_words:
+        weighted = [(math.log(total / rows_with[stem]) * (1 + 0.5 * (count - 1)) + (0.5 if name else 0.0), len(shown),
+                     shown if name else shown.lower())
+                    for stem, (count, shown, name) in found.items() if rows_with[stem] <= common and total > 1]
+        weighted.sort(key=lambda item: (-item[0], -item[1], item[2]))
+        topics.append([shown for _, _, shown in weighted[:limit]])
+    return topics
 
 
 def _group(group_id: str, row: dict[str, ClaimReport], sources: list[str]) -> ClaimGroup:
