@@ -68,9 +68,3 @@ def paragraph_language(text: str, document_language: str | None, document_script
     if script is None or script == document_script:
         return document_language
     return _sentence_language(text[:MAX_CHARS_FOR_SENTENCE], seed) or document_language
-
-
-@lru_cache(maxsize=4096)
-def _sentence_language(text: str, seed: int) -> str | None:
-    """Cached: repeated sentences (boilerplate, a run cut into equal pieces) are identified once."""
-    return detect_language(text, seed)

@@ -94,10 +94,43 @@ def decode(raw: bytes, where: str) -> tuple[str, str | None]:
         return text, f"{bad} byte sequence{'s' if bad != 1 else ''} not valid UTF-8 (first at byte {first_bad:,}) replaced by U+FFFD"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
-    if best is None:
+    matches = list(from_bytes(raw))
+    if not matches:
         raise BinaryDocument("cannot detect a text encoding (binary file?)", where)
-    return str(best), None
+    return str(_conventional_code_page(matches)), None
+
+
+# The Windows code page that stands for each ISO 8859 part: legacy files are mostly written in the Windows one.
+_WINDOWS_CODE_PAGE = {"iso8859-1": "cp1252", "iso8859-15": "cp1252", "iso8859-2": "cp1250", "iso8859-13": "cp1257",
+                      "iso8859-5": "cp1251", "iso8859-7": "cp1253", "iso8859-9": "cp1254", "iso8859-8": "cp1255",
+                      "iso8859-6": "cp1256"}
+
+
+def _conventional_code_page(matches):
+    """Of the equally plausible decodings, the one in the code page conventional for the text's language.
+
+    Short French in cp1252 decodes without a flaw as cp1250 too ("à" becomes "ŕ"), and the charset detector
+    cannot tell them apart; the language can (its locale's code page, from the standard library's table).
+    """
+    import codecs
+    import locale
+
+    from divergence.ingest.language import detect_language
+
+    best = matches[0]
+    tied = {codecs.lookup(m.encoding).name: m for m in matches if m.chaos <= best.chaos + 0.01}
+    language = detect_language(str(best))
+    alias = locale.locale_alias.get(language or "", "")
+    iso = alias.rpartition(".")[2].lower()
+    for name in (_WINDOWS_CODE_PAGE.get(iso), iso):
+        if name:
+            try:
+                key = codecs.lookup(name).name
+            except LookupError:
+                continue
+            if key in tied:
+                return tied[key]
+    return best
 
 
 def _parse_date(value) -> dt.date | None:
