@@ -149,3 +149,13 @@ def test_recluster_rejects_a_bad_date_and_a_missing_store(tmp_path):
     assert bad.returncode == 2 and "--since 'March' is not a date (YYYY-MM-DD)" in bad.stderr
     backwards = run_cli("recluster", "--store", tmp_path / "none.db", "--since", "2025-05-01", "--until", "2025-04-01")
     assert backwards.returncode == 2 and "--since 2025-05-01 is after --until 2025-04-01" in backwards.stderr
+
+
+def test_a_candidate_event_regrouped_meanwhile_is_skipped(tmp_path, settings, fixture_documents):
+    """A read-only score takes no lock: another writer may rename the event of a candidate document between the two
+    reads (a concurrent ingest regrouping it). That event is skipped, not a crash (it was a 500 under load)."""
+    with Corpus(tmp_path / "corpus.db", settings) as corpus:
+        corpus.ingest([d for d in fixture_documents if d.id.startswith("call-keller-varga/")])
+        corpus.store.event_of = lambda doc_id: "event-renamed-meanwhile"
+        report = corpus.score(FIXTURES / "incoming" / "baltic_daily.txt", add=False)
+    assert report.new_event and report.candidates == {} and report.sources == []

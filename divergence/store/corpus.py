@@ -172,6 +172,8 @@ class Corpus:
         scores = {}
         for event in events:
             members = self.store.event_documents(event)[:MAX_EVENT_DOCUMENTS_SCORED]
+            if not members:  # regrouped by another writer since its document was found (a read-only score takes no lock)
+                continue
             links = []
             for member in members:
                 signals = pair_signals(profile, self._stored_profile(member), self.settings.supported_threshold)
@@ -272,8 +274,8 @@ class Corpus:
 
     def _reexamine(self, doc_id: str, assignment: Assignment) -> str:
         """Regroup the new document with every event it reached; returns its event."""
-        reached = [self.store.event_documents(event)[0] for event in assignment.candidates if event is not None]
-        self.regroup([doc_id, *reached], joined=frozenset([doc_id]))
+        reached = [self.store.event_documents(event)[:1] for event in assignment.candidates if event is not None]
+        self.regroup([doc_id, *(first for found in reached for first in found)], joined=frozenset([doc_id]))
         return self.store.event_of(doc_id)
 
     # --- ingest ----------------------------------------------------------------------
