@@ -35,3 +35,10 @@ def pairwise(predicted: list, truth: list) -> Scores:
         same += t
         both += p and t
     return Scores(both / together if together else 1.0, both / same if same else 1.0)
+
+
+def wrong_groups(predicted: list, truth: list) -> tuple[int, int]:
+    """(predicted groups holding more than one true event, true events spread over more than one group)."""
+    events_in = {p: {t for q, t in zip(predicted, truth, strict=True) if q == p} for p in set(predicted)}
+    groups_of = {t: {p for p, u in zip(predicted, truth, strict=True) if u == t} for t in set(truth)}
+    return sum(len(e) > 1 for e in events_in.values()), sum(len(g) > 1 for g in groups_of.values())

@@ -77,6 +77,10 @@ class RatedPair:
     text2: str
     overall: float
     """Human rating, 1 = very similar (same event) … 4 = very dissimilar."""
+    languages: str = ""
+    """'en-en', 'de-en', …"""
+    translated: bool = False
+    """A machine-translated copy of an original pair (pair id with a language suffix)."""
 
 
 def semeval_pairs(folder: Path, limit: int) -> list[RatedPair]:
@@ -93,4 +97,64 @@ def semeval_pairs(folder: Path, limit: int) -> list[RatedPair]:
             pairs.append(RatedPair(row["pair_id"], row["text1"], row["text2"], float(row["Overall"])))
             if len(pairs) >= limit:
                 break
+    return pairs
+
+
+def _paragraphs(value) -> list[str]:
+    """AllSides bodies are lists of paragraphs, sometimes stored as the text of a Python list."""
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return [value]
+    return [str(p) for p in value or [] if str(p).strip()]
+
+
+def allsides(folder: Path) -> LabelledSet | None:
+    """AllSides stories: the left, centre and right articles of one story report one event, dated by the story."""
+    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not files:
+        return None
+    documents, events = [], {}
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            story = json.loads(line)
+            for stance, article in sorted(story.get("news", {}).items()):
+                body = "\n".join(_paragraphs(article.get("newBody")))
+                if not body:
+                    continue
+                title = article.get("newsTitle") or ""
+                doc_id = f"allsides-{story['id']}-{stance}"
+                documents.append(document_from_record(
+                    {"id": doc_id, "text": f"{title}\n\n{body}" if title else body, "title": title or None,
+                     "published": story["date"][:10]},
+                    doc_id, str(path)))
+                events[doc_id] = f"allsides-{story['id']}"
+    return LabelledSet("allsides", documents, events)
+
+
+def semeval_pairs_by_language(folder: Path, per_language: int) -> list[RatedPair]:
+    """SemEval-2022 Task 8 pairs in every language pair of the file, at most ``per_language`` of each, in file order.
+
+    Rows whose pair id carries a language suffix are machine-translated copies
+    (they bring zh, it, ru and some cross-lingual pairs); they are kept and flagged.
+    """
+    path = folder / "training_set.csv"
+    if not path.is_file():
+        return []
+    pairs, seen, taken = [], set(), {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["pair_id"] in seen or not row["text1"].strip() or not row["text2"].strip():
+                continue
+            seen.add(row["pair_id"])
+            first, second = row["pair_id"].split("_", 1)
+            languages = f"{row['lang1']}-{row['lang2']}"
+            if taken.get(languages, 0) >= per_language:
+                continue
+            taken[languages] = taken.get(languages, 0) + 1
+            pairs.append(RatedPair(row["pair_id"], row["text1"], row["text2"], float(row["Overall"]), languages,
+                                   not (first.isdigit() and second.isdigit())))
     return pairs

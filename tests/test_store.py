@@ -59,8 +59,6 @@ def test_stored_events_group_each_fixture_call(corpus_path, settings):
     gold = json.loads((FIXTURES / "gold" / "events.json").read_text(encoding="utf-8"))["events"]
     with Store(corpus_path, settings.model) as store:
         for event, members in gold.items():
-            if event == "tallberg-trade":
-                continue  # joined one document at a time, its Russian report starts an event of its own (see README)
             stored = {store.event_of(doc) for doc in members}
             assert len(stored) == 1, (event, stored)
 

@@ -27,6 +27,7 @@ from divergence.store.corpus import Corpus
 from divergence.store.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 from tests.conftest import FIXTURES, ROOT
 from tests.test_api import _free_port
+from tests.test_store_regroup import ORDERS, analyze_fixtures, ingest_in_order, load_fixture_documents, split_off, stored_events
 
 INCOMING = FIXTURES / "incoming" / "baltic_daily.txt"
 MODEL = "builtin:multilingual-e5-small"
@@ -122,8 +123,6 @@ def test_stored_events_group_each_fixture_call(corpus_url, settings):
     gold = json.loads((FIXTURES / "gold" / "events.json").read_text(encoding="utf-8"))["events"]
     with open_store(corpus_url, settings.model) as store:
         for event, members in gold.items():
-            if event == "tallberg-trade":
-                continue  # joined one document at a time, its Russian report starts an event of its own (see README)
             assert len({store.event_of(doc) for doc in members}) == 1, event
 
 
@@ -229,6 +228,42 @@ def test_newer_schema_is_refused_clearly(postgres, settings):
         PostgresStore(url, settings.model)
 
 
+@pytest.fixture(scope="module")
+def analyzed_events(settings) -> dict[str, list[str]]:
+    return analyze_fixtures(settings)
+
+
+@pytest.fixture(scope="module")
+def fixture_documents():
+    return load_fixture_documents()
+
+
+@pytest.mark.parametrize("seed", ORDERS)
+def test_any_arrival_order_gives_the_events_and_ids_of_analyze(seed, postgres, settings, fixture_documents, analyzed_events):
+    stored, added = ingest_in_order(postgres.url(f"order_{seed}"), settings, fixture_documents, seed)
+    assert stored == analyzed_events
+    assert added == {doc: event for event, docs in analyzed_events.items() for doc in docs}
+
+
+def test_recluster_merges_a_split_event_and_keeps_unchanged_ids(postgres, settings, fixture_documents, analyzed_events):
+    url = postgres.url("recluster")
+    with Corpus(url, settings) as corpus:
+        corpus.ingest(fixture_documents)
+        split_off(corpus, "tallberg-trade/kartenia_segodnya")
+        split_off(corpus, "call-keller-brandt/severny_vestnik")
+        assert len(stored_events(corpus)) == len(analyzed_events) + 2
+    done = subprocess.run([sys.executable, "-m", "divergence", "recluster", "--store", url, "-f", "json"],
+                          capture_output=True, text=True, cwd=ROOT, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert sorted(json.loads(done.stdout)["removed"]) == ["event-split-call-keller-brandt-severny_vestnik",
+                                                          "event-split-tallberg-trade-kartenia_segodnya"]
+    with Corpus(url, settings) as corpus:
+        assert stored_events(corpus) == analyzed_events and corpus.store.integrity() == "ok"
+        (reason,) = corpus.store.db.execute(
+            "SELECT reason FROM event_documents WHERE document = 'call-keller-brandt/severny_vestnik'").fetchone()
+    assert reason.startswith("regrouped with call-keller-brandt/capital_post")
+
+
 def test_assignment_waits_for_a_worker_assigning_in_the_same_days(postgres, settings, runtime):
     """A second worker's document cannot be assigned while the first holds its days; once the first commits,
     the second sees its document and joins its event instead of starting the same event again."""
@@ -253,8 +288,10 @@ def test_assignment_waits_for_a_worker_assigning_in_the_same_days(postgres, sett
     finally:
         for opened in (first, second, watcher):
             opened.close()
-    (first_event,), (second_event,) = added.values(), results.values()
-    assert first_event == second_event
+    (second_event,) = results.values()
+    with PostgresStore(url, settings.model) as store:  # one event of both (its id names both documents: it changed when the second joined)
+        assert [sorted(e.documents) for e in store.events()] == [sorted([*added, *results])]
+        assert [e.id for e in store.events()] == [second_event]
 
 
 def test_workers_in_distant_weeks_do_not_wait_for_each_other(postgres, settings):

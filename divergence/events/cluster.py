@@ -59,6 +59,8 @@ class EventClusterer:
     min_similarity: float = 0.2
     near_duplicate_threshold: float = 0.8
     claim_match_threshold: float = 0.6
+    signals_cache: dict[tuple[str, str], PairSignals] | None = field(default=None, repr=False)
+    """Pair signals by document ids, kept across fits: model selection clusters one set with many models."""
 
     labels_: np.ndarray = field(init=False, repr=False)
     links_: dict[tuple[int, int], Link] = field(init=False, repr=False)
@@ -130,7 +132,12 @@ class EventClusterer:
 
     # --- fitting --------------------------------------------------------------
     def _link(self, profiles: list[Profile], i: int, j: int, similarity: float | None = None) -> Link:
-        signals = pair_signals(profiles[i], profiles[j], self.claim_match_threshold, similarity)
+        key = (profiles[i].id, profiles[j].id)
+        signals = self.signals_cache.get(key) if self.signals_cache is not None else None
+        if signals is None:
+            signals = pair_signals(profiles[i], profiles[j], self.claim_match_threshold, similarity)
+            if self.signals_cache is not None:
+                self.signals_cache[key] = signals
         if is_copy(profiles[i].fingerprint, profiles[j].fingerprint, self.near_duplicate_threshold):
             return Link(i, j, 1.0, signals, copy=True)
         return Link(i, j, self.model.probability(signals), signals)

@@ -151,6 +151,8 @@ class SameEventModel:
     version: int = 1
     fitted_with: dict = field(default_factory=dict, compare=False, hash=False)
     """The encoder and the settings (:data:`FITTED_SETTINGS`) the signals were computed with."""
+    parameters: dict = field(default_factory=dict, compare=False, hash=False)
+    """How it was fitted: regularisation, time scale and decision offset (chosen by leave-one-set-out)."""
 
     def probability(self, signals: PairSignals) -> float:
         z = float(np.dot(self.weights, feature_vector(signals, self.time_scale_days))) + self.intercept
@@ -172,4 +174,5 @@ class SameEventModel:
             trained_on=data.get("trained_on", ""),
             version=data.get("version", 1),
             fitted_with=data.get("fitted_with", {}),
+            parameters=data.get("parameters", {}),
         )

@@ -488,6 +488,54 @@ def models(
             console.print(line, markup=False)
 
 
+# --- recluster (issue 13): batch clustering over a stored time window ------------------------------------
+
+
+def _window_day(value: str | None, option: str) -> int | None:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).toordinal()
+    except ValueError:
+        raise typer.BadParameter(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def recluster(
+    store: StoreOption,
+    since: Annotated[str | None, typer.Option("--since", help="First event date of the window (YYYY-MM-DD); default: the oldest.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last event date of the window (YYYY-MM-DD); default: the newest.")] = None,
+    format: ListFormatOption = ListFormat.text,
+    output: OutputOption = None,
+    model: ModelOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Cluster the stored documents of a time window again, as `analyze` would, and apply merges and splits in one transaction.
+
+    Every event with a document in the window takes part whole; events whose documents do not change keep their id.
+    Without --since/--until every stored document (undated ones included) is reclustered.
+    """
+    from divergence.store.corpus import Corpus
+
+    first, last = _window_day(since, "--since"), _window_day(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise typer.BadParameter(f"--since {since} is after --until {until}")
+    _check_output(output)
+    _open_existing(store)
+    with _progress("loading the encoder and the store, reclustering"), Corpus(store, _settings(model, set_)) as corpus:
+        result = corpus.recluster(first, last)
+    if format is ListFormat.json:
+        payload = {"documents": result.documents, "kept": result.kept, "changed": result.changed, "removed": result.removed}
+        _emit(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", output)
+        return
+    lines = [f"regrouped  {' + '.join(sources)} → {event}\n" for event, sources in result.changed.items()]
+    lines.append(f"{result.documents} documents reclustered: {len(result.kept)} events unchanged, "
+                 f"{len(result.changed)} new or regrouped, {len(result.removed)} removed\n")
+    _emit("".join(lines), output)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default: the process's) and return its exit code; never raises.
 

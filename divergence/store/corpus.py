@@ -5,6 +5,15 @@ whose documents it most probably reports (average same-event probability
 over the event's documents, the linkage the batch clusterer uses), among
 events reached through the ANN index and the time block; below
 ``cluster_threshold`` it starts a new event.
+
+Then the events it reached are re-examined: their documents and the new one
+are clustered again as a batch (:class:`EventClusterer`, the rule ``analyze``
+uses), so a document that links two events merges them, and a document that
+a newcomer now fits better moves. All of it is one transaction, under the
+store's assignment locks. Event ids are :func:`event_id_for` their
+documents, as in ``analyze``, so the store and ``analyze`` name the same
+event alike whatever the arrival order; an event whose documents do not
+change keeps its id. ``recluster`` regroups a time window the same way.
 """
 
 from __future__ import annotations
@@ -30,11 +39,12 @@ from divergence.datamodel import (
     Status,
 )
 from divergence.errors import DivergenceError
-from divergence.events.assemble import describe_signals, event_link
+from divergence.events.assemble import describe_signals, event_id_for, event_link
+from divergence.events.cluster import EventClusterer
 from divergence.events.copies import content_hash, is_copy
-from divergence.events.linkage import linkage_score
+from divergence.events.linkage import group_indices, linkage_score
 from divergence.events.profile import Profile, build_profile
-from divergence.events.same_event import pair_signals
+from divergence.events.same_event import days_apart, pair_signals
 from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import event_dates, judge_event
 from divergence.runtime import Runtime, runtime_for
@@ -63,6 +73,19 @@ class Assignment:
     copy_of: str | None = None
     candidates: dict[str, float] = field(default_factory=dict)
     """Candidate event → average same-event probability."""
+
+
+@dataclass
+class Regrouping:
+    """What re-examining a set of stored documents changed."""
+
+    kept: list[str] = field(default_factory=list)
+    """Events whose documents did not change (same id)."""
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    """New or regrouped event id → the previous events its documents came from."""
+    removed: list[str] = field(default_factory=list)
+    """Previous events that no longer exist (merged, split or renamed)."""
+    documents: int = 0
 
 
 @dataclass
@@ -149,6 +172,8 @@ class Corpus:
         scores = {}
         for event in events:
             members = self.store.event_documents(event)[:MAX_EVENT_DOCUMENTS_SCORED]
+            if not members:  # regrouped by another writer since its document was found (a read-only score takes no lock)
+                continue
             links = []
             for member in members:
                 signals = pair_signals(profile, self._stored_profile(member), self.settings.supported_threshold)
@@ -165,20 +190,116 @@ class Corpus:
         detail = f"best candidate {best[1]} at {best[0]:.2f} < {self.settings.cluster_threshold:.2f}" if best else "no stored document is near it in time and content"
         return Assignment(None, round(best[0], 4) if best else None, f"new event: {detail}", best[2] if best else None, candidates=scores)
 
+    # --- regrouping -------------------------------------------------------------------
+
+    def _free_event_id(self, ids: list[str], own: set[str]) -> str:
+        """:func:`event_id_for` the documents; in the rare case another stored event holds that id (ids are 32-bit
+        hashes), the same hash with a counter, so two events never share an id."""
+        event, attempt = event_id_for(ids), 1
+        while event not in own and self.store.event_labels([event]):
+            attempt += 1
+            event = event_id_for([*ids, f"#{attempt}"])
+        return event
+
+    def regroup(self, doc_ids: Iterable[str], joined: frozenset[str] = frozenset()) -> Regrouping:
+        """Cluster the events holding ``doc_ids`` again as one batch and store the result in one transaction.
+
+        Every document of a touched event takes part, so an event is never cut by the edge of the window.
+        Changed groups are named :func:`event_id_for` their documents; an event with the same documents keeps
+        its id (``joined``: documents just written into their event, whose membership is therefore new).
+        Documents that join other company record their strongest tie in it; the others keep theirs.
+        """
+        touched = sorted(set(self.store.events_of(doc_ids).values()))
+        members = list(dict.fromkeys(d for event in touched for d in self.store.event_documents(event)))
+        current = self.store.events_of(members)
+        result = Regrouping(documents=len(members))
+        if not members:
+            return result
+        profiles = [self._stored_profile(d) for d in members]
+        clusterer = EventClusterer.from_settings(self.settings, self.same_event).fit(profiles)
+        sizes = {event: sum(1 for d in members if current[d] == event) for event in touched}
+        arrival = self.store.rowids_of(members)
+        old_labels = self.store.event_labels(touched)
+        groups, labels, links = {}, {}, {}
+        for indices in group_indices(clusterer.labels_):
+            ids = [members[i] for i in indices]
+            sources = list(dict.fromkeys(current[d] for d in ids))
+            if len(sources) == 1 and sizes[sources[0]] == len(ids) and not joined.intersection(ids):
+                result.kept.append(sources[0])
+                continue
+            event = self._free_event_id(ids, own=set(touched))
+            groups[event] = ids
+            result.changed[event] = sources
+            # The company a group keeps is its largest source event (on a tie, the one stored first).
+            biggest = max(sources, key=lambda source: (sum(current[d] == source for d in ids),
+                                                       -min(arrival[d] for d in ids if current[d] == source)))
+            labels[event] = old_labels.get(biggest) or self._stored_profile(ids[0]).label
+            for i in indices:
+                if current[members[i]] == biggest:
+                    continue  # keeps its company: only the event's id changes
+                ties = [clusterer.links_.get((min(i, j), max(i, j))) for j in indices if j != i]
+                ties = [t for t in ties if t is not None]
+                if ties:
+                    best = max(ties, key=lambda t: t.probability)
+                    other = members[best.b if best.a == i else best.a]
+                    links[members[i]] = (round(best.probability, 4), f"regrouped with {other}: {describe_signals(best.signals, best.copy)}")
+                else:
+                    links[members[i]] = (None, "regrouped: no other document of its events reports it")
+        if groups:
+            self.store.reassign_events(groups, labels, links)
+        result.removed = sorted(set(touched) - set(result.kept) - set(groups))
+        return result
+
+    def recluster(self, since: int | None = None, until: int | None = None) -> Regrouping:
+        """Batch clustering over the documents whose event day is in [since, until] (ordinal days; all when both are None).
+
+        Documents without a full event date (undated, or a day without a year) take part when they are
+        candidates of a document of the window, as batch clustering would have scored them. The store's
+        assignment is held for every day meanwhile, so no document is assigned while events move.
+        """
+        with assigning(self.store, None, 0):
+            window = self.store.documents_in_window(since, until)
+            if since is None and until is None:
+                return self.regroup(window)
+            without_year = set()
+            for doc_id in window:
+                profile = self._stored_profile(doc_id)
+                for other_id, _ in self.candidates(profile):
+                    other = self._stored_profile(other_id)
+                    if other.day is None:
+                        gap, _ = days_apart(profile, other)
+                        if gap is None or gap <= self.settings.time_block_days:
+                            without_year.add(other_id)
+            return self.regroup([*window, *sorted(without_year)])
+
+    def _reexamine(self, doc_id: str, assignment: Assignment) -> str:
+        """Regroup the new document with every event it reached; returns its event."""
+        reached = [self.store.event_documents(event)[:1] for event in assignment.candidates if event is not None]
+        self.regroup([doc_id, *(first for found in reached for first in found)], joined=frozenset([doc_id]))
+        return self.store.event_of(doc_id)
+
     # --- ingest ----------------------------------------------------------------------
 
     def _add(self, document: Document, claims: list[Claim], vectors: np.ndarray, profile: Profile, assignment: Assignment) -> str:
+        """Write the document into its assigned event (or a new one), then regroup what it reached; returns its stored id.
+
+        Called inside the store's assignment scope; the caller adds the document to the index once that commits.
+        """
         if self.store.has_document(document.id):
             # Another file with the same id but other text: keep both, the later one suffixed.
             document = document.model_copy(update={"id": f"{document.id}~{profile.content_hash[:8]}"})
             claims = [c.model_copy(update={"id": c.id.replace(c.document, document.id, 1), "document": document.id}) for c in claims]
             profile.id = document.id
-        event = self.store.add(document, claims, vectors, profile.content_hash, assignment.event, assignment.probability,
-                               assignment.reason, assignment.copy_of)
+        event = assignment.event or self._free_event_id([document.id], own=set())
+        self.store.add(document, claims, vectors, profile.content_hash, event, assignment.probability, assignment.reason,
+                       assignment.copy_of)
         self._profiles[document.id] = profile
-        rowid = self.store.rowids_of([document.id])[document.id]
-        self.index.add(rowid, profile.vector)
-        return event
+        self._reexamine(document.id, assignment)
+        return document.id
+
+    def _index(self, doc_id: str) -> None:
+        """Add a committed document to the vector index (never before: a rolled-back row id may be used again)."""
+        self.index.add(self.store.rowids_of([doc_id])[doc_id], self._profiles[doc_id].vector)
 
     def ingest(self, inputs: Iterable[Input], problems: list[Problem] | None = None) -> IngestResult:
         """Add documents one transaction at a time; documents already stored (same text) are left alone."""
@@ -192,17 +313,24 @@ class Corpus:
                     continue
                 vectors = self._embed(claims[document.id])
                 profile = build_profile(document, claims[document.id], vectors)
-                with self._assigning(profile):  # a shared store: no other worker assigns in these days until it is written
+                stored_id = None
+                with self._assigning(profile):  # one transaction; a shared store: no other worker assigns in these days meanwhile
                     existing = self.store.find_hash(profile.content_hash)
                     if existing is not None:
                         result.unchanged[document.id] = existing
                         continue
                     try:
-                        result.added[document.id] = self._add(document, claims[document.id], vectors, profile, self.assign(profile))
+                        stored_id = self._add(document, claims[document.id], vectors, profile, self.assign(profile))
                     except AlreadyStored as stored:  # another process stored the same text meanwhile
                         result.unchanged[document.id] = stored.existing
+                if stored_id is not None:
+                    self._index(stored_id)
+                    result.added[document.id] = stored_id
         finally:
             self.index.save()
+        # Later documents may have merged or moved earlier ones: report the event each one ended in.
+        ended = self.store.events_of(result.added.values())
+        result.added = {doc_id: ended[stored_id] for doc_id, stored_id in result.added.items()}
         return result
 
     # --- reading ----------------------------------------------------------------------
@@ -247,8 +375,11 @@ class Corpus:
             report = self._judge_against(document, doc_claims, vectors, sources, assignment)
             report.problems = problems
             if add and existing is None:
-                report.event_id = self._add(document, doc_claims, vectors, profile, assignment)
+                stored_id = self._add(document, doc_claims, vectors, profile, assignment)
+                report.event_id = self.store.event_of(stored_id)
                 report.added = True
+        if report.added:
+            self._index(stored_id)
         return report
 
     def _judge_against(self, document: Document, doc_claims: list[Claim], vectors: np.ndarray, sources: list, assignment: Assignment) -> ScoreReport:

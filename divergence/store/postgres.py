@@ -13,8 +13,11 @@ SQLite store (:mod:`divergence.store.sqlite`), with what a shared database adds:
   partition a document can reach until it is written; undated documents reach
   every partition, so they hold the global key exclusively where dated ones
   hold it shared. Two workers therefore never both create the same event.
-* Event ids come from a sequence, not a count, so concurrent writers never
-  pick the same one.
+* Event ids are :func:`event_id_for` their documents, as in SQLite and in
+  ``analyze``; the corpus regroups the events a document reached inside the
+  same :meth:`PostgresStore.assigning` transaction, under the same locks.
+  (The ``event_numbers`` sequence of schema 2 is kept for stores that hold
+  ids made from it.)
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 
 from divergence.datamodel import Claim, Document
 from divergence.errors import NotInStore, StoreError
+from divergence.events.assemble import event_id_for
 from divergence.store.sqlite import EventRow, StoredDocument, document_vector_bytes, event_day, now
 
 PARTITION_DAYS = 7
@@ -221,7 +225,11 @@ class PostgresStore:
         reason: str,
         copy_of: str | None = None,
     ) -> str:
-        """Insert one document with its claims, vectors and event in one transaction; returns the event id."""
+        """Insert one document with its claims, vectors and event in one transaction; returns the event id.
+
+        As :meth:`divergence.store.sqlite.Store.add`: an event id not held yet starts that event, None the event
+        :func:`event_id_for` the document alone.
+        """
         try:
             with self._lock, self.db.transaction():
                 model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
@@ -235,8 +243,9 @@ class PostgresStore:
                     cursor.executemany("INSERT INTO claim_vectors(claim, model, vector) VALUES (%s, %s, %s)",
                                        [(c.id, model_id, v.astype(np.float16).tobytes()) for c, v in zip(claims, vectors, strict=True)])
                 if event is None:
-                    event = self._new_event_id(document)
-                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s)", (event, now(), document.title))
+                    event = event_id_for([document.id])
+                self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                                (event, now(), document.title))
                 self.db.execute(
                     "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (%s, %s, %s, %s, %s)",
                     (document.id, event, probability, reason, copy_of),
@@ -244,11 +253,6 @@ class PostgresStore:
         except self._errors as error:
             raise StoreError(f"cannot store {document.id} ({str(error).strip().splitlines()[0]})", self.path) from error
         return event
-
-    def _new_event_id(self, document: Document) -> str:
-        day = document.event_date.date.isoformat() if document.event_date and document.event_date.date else "undated"
-        number = self.db.execute("SELECT nextval('event_numbers')").fetchone()[0]
-        return f"event-{day}-{number:05d}"
 
     # --- reading ---------------------------------------------------------------
 
@@ -363,3 +367,59 @@ class PostgresStore:
         }
         found = [f"{count} {name}" for name, query in checks.items() if (count := self.db.execute(query).fetchone()[0])]
         return "; ".join(found) or "ok"
+
+    # --- regrouping: events re-examined by batch clustering (divergence.store.corpus) ------------------
+
+    def documents_in_window(self, first_day: int | None, last_day: int | None) -> list[str]:
+        """Ids of the documents whose event day lies in [first_day, last_day] (an open end when None), in ingest order.
+
+        Without either bound every document is returned, the undated ones included.
+        """
+        if first_day is None and last_day is None:
+            return self.all_ids()
+        low = first_day if first_day is not None else -(2**62)
+        high = last_day if last_day is not None else 2**62
+        return [d for (d,) in self.db.execute(
+            "SELECT id FROM documents WHERE event_day BETWEEN %s AND %s ORDER BY seq", (low, high))]
+
+    def events_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Document id → its event, for those of ``ids`` the store holds."""
+        ids = list(ids)
+        return dict(self.db.execute("SELECT document, event FROM event_documents WHERE document = ANY(%s)", (ids,)).fetchall()) if ids else {}
+
+    def event_labels(self, events: Iterable[str]) -> dict[str, str | None]:
+        """Event id → label, for those of ``events`` the store holds."""
+        events = list(events)
+        return dict(self.db.execute("SELECT id, label FROM events WHERE id = ANY(%s)", (events,)).fetchall()) if events else {}
+
+    def reassign_events(self, groups: dict[str, list[str]], labels: dict[str, str | None],
+                        links: dict[str, tuple[float | None, str]]) -> None:
+        """Move documents to the given events in one transaction (a savepoint inside :meth:`assigning`).
+
+        As :meth:`divergence.store.sqlite.Store.reassign_events`: events left without documents are deleted.
+        """
+        try:
+            with self._lock, self.db.transaction():
+                emptied = set()
+                for event, documents in groups.items():
+                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                                    (event, now(), labels.get(event)))
+                    held = dict(self.db.execute("SELECT document, event FROM event_documents WHERE document = ANY(%s)",
+                                                (list(documents),)).fetchall())
+                    for doc_id in documents:
+                        if doc_id not in held:
+                            raise NotInStore(f"no document {doc_id!r}", self.path)
+                        if held[doc_id] == event:
+                            continue
+                        emptied.add(held[doc_id])
+                        if doc_id in links:
+                            probability, reason = links[doc_id]
+                            self.db.execute("UPDATE event_documents SET event = %s, probability = %s, reason = %s WHERE document = %s",
+                                            (event, probability, reason, doc_id))
+                        else:  # renamed with the company it keeps: its tie stays as recorded
+                            self.db.execute("UPDATE event_documents SET event = %s WHERE document = %s", (event, doc_id))
+                for event in sorted(emptied - set(groups)):
+                    self.db.execute("DELETE FROM events WHERE id = %s AND NOT EXISTS (SELECT 1 FROM event_documents WHERE event = %s)",
+                                    (event, event))
+        except self._errors as error:
+            raise StoreError(f"cannot regroup events ({str(error).strip().splitlines()[0]})", self.path) from error

@@ -4,7 +4,9 @@
 * A versioned schema (``PRAGMA user_version``) with ordered migrations: a
   store made by an older version is migrated when opened, never rejected.
 * One transaction per document: a process killed mid-ingest leaves every
-  document whose ingest returned, and nothing half-written.
+  document whose ingest returned, and nothing half-written. The corpus
+  assigns a document, writes it and regroups the events it reached inside
+  one :meth:`Store.assigning` scope, which is that transaction.
 * Documents are deduplicated by the hash of their cleaned body text.
 * Claim vectors are stored once, as float16, with the model that made them;
   a store opened with another model says so instead of mixing vector spaces.
@@ -17,7 +19,8 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -26,6 +29,7 @@ import numpy as np
 
 from divergence.datamodel import Claim, Document
 from divergence.errors import MalformedRecord, NotInStore, StoreDamaged, StoreError, StoreReadOnly
+from divergence.events.assemble import event_id_for
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
@@ -305,45 +309,69 @@ class Store:
     ) -> str:
         """Insert one document with its claims, vectors and event in one transaction; returns the event id.
 
+        ``event`` is the event it joins; an id the store does not hold yet starts that event, and None starts
+        the event :func:`event_id_for` the document alone (the id ``analyze`` gives a one-document event).
         Raises AlreadyStored when another writer committed the same text since the caller looked.
         """
         validate_id(document.id, document.path)
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                existing = self.find_hash(content_hash)
-                if existing is not None:
-                    raise AlreadyStored(existing)
-                model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
-                self.db.execute(
-                    "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                    (document.id, content_hash, now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
-                )
-                self.db.executemany(
-                    "INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)",
-                    [(c.id, document.id, i, c.model_dump_json()) for i, c in enumerate(claims)],
-                )
-                self.db.executemany(
-                    "INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)",
-                    [(c.id, model_id, v.astype(np.float16).tobytes()) for c, v in zip(claims, vectors, strict=True)],
-                )
-                if event is None:
-                    event = self._new_event_id(document)
-                    self.db.execute("INSERT INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, now(), document.title))
-                self.db.execute(
-                    "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (?, ?, ?, ?, ?)",
-                    (document.id, event, probability, reason, copy_of),
-                )
-                self.db.execute("COMMIT")
-            except Exception:
-                self.db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            existing = self.find_hash(content_hash)
+            if existing is not None:
+                raise AlreadyStored(existing)
+            model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
+            self.db.execute(
+                "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                (document.id, content_hash, now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
+            )
+            self.db.executemany(
+                "INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)",
+                [(c.id, document.id, i, c.model_dump_json()) for i, c in enumerate(claims)],
+            )
+            self.db.executemany(
+                "INSERT INTO claim_vectors(claim, model, vector) VALUES (?, ?, ?)",
+                [(c.id, model_id, v.astype(np.float16).tobytes()) for c, v in zip(claims, vectors, strict=True)],
+            )
+            if event is None:
+                event = event_id_for([document.id])
+            self.db.execute("INSERT OR IGNORE INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, now(), document.title))
+            self.db.execute(
+                "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (?, ?, ?, ?, ?)",
+                (document.id, event, probability, reason, copy_of),
+            )
         return event
 
-    def _new_event_id(self, document: Document) -> str:
-        day = document.event_date.date.isoformat() if document.event_date and document.event_date.date else "undated"
-        count = self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        return f"event-{day}-{count + 1:05d}"
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE: the file's write lock at once, so reads inside it see what the
+        write will change); inside another one, a savepoint, so a failed step undoes only itself."""
+        with self._lock:
+            nested = self.db.in_transaction
+            try:
+                self.db.execute("SAVEPOINT step" if nested else "BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise store_error(error, self.path) from error
+            try:
+                yield
+            except BaseException:
+                if self.db.in_transaction:  # SQLite may have rolled back already (a full disk, for instance)
+                    self.db.execute("ROLLBACK TO step" if nested else "ROLLBACK")
+                    if nested:
+                        self.db.execute("RELEASE step")
+                raise
+            try:
+                self.db.execute("RELEASE step" if nested else "COMMIT")
+            except sqlite3.Error as error:
+                raise store_error(error, self.path) from error
+
+    @contextmanager
+    def assigning(self, day: int | None, reach_days: int) -> Iterator[None]:
+        """Scope for assigning one document to an event, writing it and regrouping the events it reached: one transaction.
+
+        SQLite has one writer at a time, so the scope also serialises assignment between processes sharing the
+        file; ``day`` and ``reach_days`` matter only to stores that lock per time partition.
+        """
+        with self._transaction():
+            yield
 
     # --- reading ---------------------------------------------------------------
 
@@ -449,3 +477,70 @@ class Store:
     @_mapped
     def integrity(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # --- regrouping: events re-examined by batch clustering (divergence.store.corpus) ------------------
+
+    @_mapped
+    def documents_in_window(self, first_day: int | None, last_day: int | None) -> list[str]:
+        """Ids of the documents whose event day lies in [first_day, last_day] (an open end when None), in ingest order.
+
+        Without either bound every document is returned, the undated ones included.
+        """
+        if first_day is None and last_day is None:
+            return self.all_ids()
+        low = first_day if first_day is not None else -(2**62)
+        high = last_day if last_day is not None else 2**62
+        return [d for (d,) in self.db.execute(
+            "SELECT id FROM documents WHERE event_day BETWEEN ? AND ? ORDER BY rowid", (low, high))]
+
+    @_mapped
+    def events_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Document id → its event, for those of ``ids`` the store holds."""
+        ids = list(ids)
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):  # SQLite binds at most 999 parameters by default
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT document, event FROM event_documents WHERE document IN ({marks})", chunk))
+        return found
+
+    @_mapped
+    def event_labels(self, events: Iterable[str]) -> dict[str, str | None]:
+        """Event id → label, for those of ``events`` the store holds."""
+        events = list(events)
+        found: dict[str, str | None] = {}
+        for start in range(0, len(events), 500):
+            chunk = events[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT id, label FROM events WHERE id IN ({marks})", chunk))
+        return found
+
+    @_mapped
+    def reassign_events(self, groups: dict[str, list[str]], labels: dict[str, str | None],
+                        links: dict[str, tuple[float | None, str]]) -> None:
+        """Move documents to the given events in one transaction (a savepoint inside :meth:`assigning`).
+
+        ``groups`` maps an event id (held or new) to the documents it now holds, ``labels`` gives the label of
+        each new event, ``links`` the probability and reason recorded for each document that joins other company (the
+        others keep theirs). Events left without documents are deleted. A crash leaves the grouping as it was.
+        """
+        with self._transaction():
+            emptied = set()
+            for event, documents in groups.items():
+                self.db.execute("INSERT OR IGNORE INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, now(), labels.get(event)))
+                for doc_id in documents:
+                    row = self.db.execute("SELECT event FROM event_documents WHERE document = ?", (doc_id,)).fetchone()
+                    if row is None:
+                        raise NotInStore(f"no document {doc_id!r}", str(self.path))
+                    if row[0] == event:
+                        continue
+                    emptied.add(row[0])
+                    if doc_id in links:
+                        probability, reason = links[doc_id]
+                        self.db.execute("UPDATE event_documents SET event = ?, probability = ?, reason = ? WHERE document = ?",
+                                        (event, probability, reason, doc_id))
+                    else:  # renamed with the company it keeps: its tie stays as recorded
+                        self.db.execute("UPDATE event_documents SET event = ? WHERE document = ?", (event, doc_id))
+            for event in sorted(emptied - set(groups)):
+                self.db.execute("DELETE FROM events WHERE id = ? AND NOT EXISTS (SELECT 1 FROM event_documents WHERE event = ?)",
+                                (event, event))
