@@ -346,13 +346,109 @@ def bench_engines(paths: list[Path]) -> None:
           f"same report: {'yes' if reports['ray'] == reports['local'] else 'NO'}")
 
 
+# Stage → the functions whose time is that stage's, patched where the pipeline calls them: (module, class or None,
+# attribute). Embedding the joined evidence units happens between alignment calls, so it counts as embed.
+ANALYZE_STAGES = {
+    "load": [("divergence.ingest.prepare", None, "load_documents")],
+    "clean": [("divergence.ingest.prepare", None, "clean")],
+    "describe": [("divergence.ingest.prepare", None, "describe")],
+    "segment": [("divergence.ingest.prepare", None, "segment")],
+    "embed": [("divergence.runtime", "Runtime", "embed")],
+    "cluster": [("divergence.events.cluster", "EventClusterer", "fit"), ("divergence.pipeline", None, "assemble_events")],
+    "align": [("divergence.judge.event", None, "evidence_units"), ("divergence.judge.event", None, "best_matches")],
+    "judge": [("divergence.judge.event", None, "judge"), ("divergence.judge.event", None, "attribution_divergence")],
+}
+
+
+def _timed_stages(stages: dict[str, list[tuple[str, str | None, str]]]):
+    """Wrap each stage's functions with a timer (a context manager); yields stage → seconds so far."""
+    import contextlib
+    import functools
+    import importlib
+
+    seconds = dict.fromkeys(stages, 0.0)
+    active = [False]  # the outermost timed call counts; a stage called inside another (embed in align) counts there only
+
+    def timed(stage, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if active[0]:
+                return function(*args, **kwargs)
+            active[0] = True
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[stage] += time.perf_counter() - start
+                active[0] = False
+        return wrapper
+
+    @contextlib.contextmanager
+    def patched():
+        originals = []
+        for stage, places in stages.items():
+            for module, class_name, attribute in places:
+                owner = importlib.import_module(module)
+                if class_name is not None:
+                    owner = getattr(owner, class_name)
+                originals.append((owner, attribute, getattr(owner, attribute)))
+                setattr(owner, attribute, timed(stage, getattr(owner, attribute)))
+        try:
+            yield seconds
+        finally:
+            for owner, attribute, original in reversed(originals):
+                setattr(owner, attribute, original)
+
+    return patched()
+
+
+def _analyze_child(documents: int, fixtures: Path, queue) -> None:
+    from dev.variants import write_variants
+    from divergence.pipeline import analyze
+    from divergence.report.render import to_json
+
+    folder = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    try:
+        paths = write_variants(fixtures, folder / "corpus", documents)
+        settings = load_settings(cache_dir=folder / "cache")  # cold: nothing embedded yet
+        with _timed_stages(ANALYZE_STAGES) as seconds:
+            start = time.perf_counter()
+            report = analyze([folder / "corpus"], settings)
+            middle = time.perf_counter()
+            rendered = to_json(report)
+            seconds["report"] = time.perf_counter() - middle
+            total = time.perf_counter() - start
+        judged = sum(len(c.statuses) for e in report.events for c in e.claims)
+        queue.put((len(paths), len(report.documents), len(report.events), sum(len(e.documents) >= 2 for e in report.events),
+                   judged, dict(seconds), total, _peak_rss_mb(), len(rendered)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_analyze(documents: int) -> None:
+    """`analyze` of a corpus made from the fixtures by templated variation, from a cold cache in a fresh process: time per stage, peak memory."""
+    import multiprocessing
+
+    root = project_root() or Path.cwd()
+    queue = multiprocessing.get_context("spawn").Queue()
+    child = multiprocessing.get_context("spawn").Process(target=_analyze_child, args=(documents, root / "fixtures", queue))
+    child.start()
+    written, read, events, compared, judged, seconds, total, peak_mb, _ = queue.get()
+    child.join()
+    stages = ", ".join(f"{stage} {value:.1f}s" for stage, value in seconds.items())
+    other = total - sum(seconds.values())
+    print(f"analyze      {read:,} documents (fixtures x templated variation, cold cache): {total:.1f}s = {stages}, other {other:.1f}s; "
+          f"peak memory {peak_mb:.0f} MB; {events} events, {compared} with 2+ sources, {judged:,} judgements")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
     parser.add_argument("--cluster-sizes", default="1000,10000,100000")
     parser.add_argument("--store-sizes", default="1000,10000,100000")
-    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "store", "engines"], default=None)
+    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "analyze", "store", "engines"], default=None)
+    parser.add_argument("--analyze-documents", type=int, default=1000)
     parser.add_argument("--no-postgres", action="store_true", help="Store latency on SQLite only.")
     parser.add_argument("--engine-corpus", type=Path, nargs="*", default=None, help="What `analyze` reads for the engine comparison "
                         "(default: the fixture events and the seeds).")
@@ -363,6 +459,8 @@ def main() -> None:
         bench_compare(args.seeds)
     if args.only in (None, "cluster"):
         bench_cluster([int(size) for size in args.cluster_sizes.split(",")])
+    if args.only in (None, "analyze"):
+        bench_analyze(args.analyze_documents)
     if args.only in (None, "store"):
         bench_store([int(size) for size in args.store_sizes.split(",")], postgres=not args.no_postgres)
     if args.only in (None, "engines"):
