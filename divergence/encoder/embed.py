@@ -83,30 +83,25 @@ def _fingerprint(path: str) -> str:
 
 
 class Encoder:
-    """A loaded sentence-transformers model plus the embedding cache."""
+    """A sentence-transformers model (or the int8 ONNX build) plus the embedding cache.
+
+    The model itself is loaded on first need: a run whose texts are all in the embedding cache never
+    imports torch nor reads the weights (seconds saved on every warm start). :meth:`load` loads it now.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.name = settings.model
         self.path = resolve_model(settings)
         self.backend = choose_backend(settings)
+        self._model = None
+        self._fast = None
+        self._dimension: int | None = None
         if self.backend == "onnx-int8":
-            from divergence.encoder.fast import ArtefactError, FastEncoder
-
-            artefact = fast_artefact_path(settings)
-            try:
-                # One sentence a batch: dynamic int8 scales activations per batch, so a batch-mate would nudge a
-                # vector, and cached vectors must depend on their text alone (batching saves little on CPU anyway).
-                self._fast = FastEncoder(artefact, batch_size=1, device=settings.device or "auto")
-            except (ArtefactError, ValueError) as error:
-                raise ModelError(f"cannot load the int8 encoder: {error}", str(artefact)) from error
-            self.dimension = self._fast.dimension
-            built = (artefact / "model.onnx").stat()
+            self._artefact = fast_artefact_path(settings)
+            built = (self._artefact / "model.onnx").stat()
             fingerprint = f"{_fingerprint(self.path)}|int8-{int(built.st_mtime)}-{built.st_size}"
         else:
-            self._fast = None
-            self._model = self._load(self.path, settings.device)
-            self.dimension = self._model.get_embedding_dimension()
             fingerprint = _fingerprint(self.path)
         self.cache = (
             EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{fingerprint}|{settings.query_prefix}")
@@ -114,6 +109,39 @@ class Encoder:
             else None
         )
         self._encode_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (it is loaded by the first text that is not in the cache)."""
+        return self._model is not None or self._fast is not None
+
+    def load(self) -> Encoder:
+        """Load the model now (a server does it at start-up, so no request waits for it)."""
+        with self._load_lock:
+            if self.loaded:
+                return self
+            if self.backend == "onnx-int8":
+                from divergence.encoder.fast import ArtefactError, FastEncoder
+
+                try:
+                    # One sentence a batch: dynamic int8 scales activations per batch, so a batch-mate would nudge a
+                    # vector, and cached vectors must depend on their text alone (batching saves little on CPU anyway).
+                    self._fast = FastEncoder(self._artefact, batch_size=1, device=self.settings.device or "auto")
+                except (ArtefactError, ValueError) as error:
+                    raise ModelError(f"cannot load the int8 encoder: {error}", str(self._artefact)) from error
+                self._dimension = self._fast.dimension
+            else:
+                self._model = self._load(self.path, self.settings.device)
+                self._dimension = self._model.get_embedding_dimension()
+        return self
+
+    @property
+    def dimension(self) -> int:
+        """The vectors' length: from the cache when it holds any (no model load), else from the model."""
+        if self._dimension is None:
+            self._dimension = (self.cache.dimension() if self.cache is not None else None) or self.load()._dimension
+        return self._dimension
 
     @staticmethod
     def _load(path: str, device: str | None):
@@ -134,6 +162,7 @@ class Encoder:
     def encode_uncached(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        self.load()
         if self._fast is not None:
             with self._encode_lock:
                 return self._fast.encode(texts, self.settings.query_prefix)
