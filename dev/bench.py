@@ -23,35 +23,64 @@ def _sentences(n: int) -> list[str]:
     return [f"{pool[i % len(pool)]} ({i})" for i in range(n)]
 
 
-def bench_encoder(n: int) -> None:
-    """Sentences per second: plain sentence-transformers float32 (the baseline), then every backend of the project's encoder."""
-    from sentence_transformers import SentenceTransformer
-
-    from divergence.encoder.embed import Encoder, choose_backend, resolve_model
-    from divergence.errors import ModelError
-
+def _encoder_child(n: int, backend: str | None, queue) -> None:
+    """Sentences per second of one encoder in a fresh process (``backend`` None: plain sentence-transformers)."""
     settings = load_settings(embedding_cache=False)
     texts = _sentences(n)
-    plain = SentenceTransformer(resolve_model(settings), device=settings.device)
-    plain.encode(texts[:32], prompt="query: ", batch_size=32)
+    if backend is None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        from divergence.encoder.embed import resolve_model
+
+        hf_logging.disable_progress_bar()
+        plain = SentenceTransformer(resolve_model(settings), device=settings.device)
+
+        def encode(batch):
+            return plain.encode(batch, prompt="query: ", batch_size=32, normalize_embeddings=True)
+    else:
+        from divergence.encoder.embed import Encoder
+
+        encode = Encoder(settings.model_copy(update={"encoder_backend": backend})).encode_uncached
+    encode(texts[:32])
     start = time.perf_counter()
-    plain.encode(texts, prompt="query: ", batch_size=32, normalize_embeddings=True)
-    baseline = time.perf_counter() - start
-    rates = [f"plain sentence-transformers float32 {n / baseline:6.1f}/s"]
+    encode(texts)
+    queue.put(n / (time.perf_counter() - start))
+
+
+def bench_encoder(n: int) -> None:
+    """Sentences per second: plain sentence-transformers float32 (the baseline), then every backend of the project's encoder.
+
+    Each runs in a fresh process: threading settings are read when torch starts, so one process cannot measure both.
+    """
+    import multiprocessing
+
+    from divergence.encoder.embed import choose_backend
+    from divergence.errors import ModelError
+
+    context = multiprocessing.get_context("spawn")
+    settings = load_settings()
     default = choose_backend(settings)
-    for backend in ("torch", "onnx-int8"):
+    rates = {}
+    for backend in (None, "torch", "onnx-int8"):
         try:
-            ours = Encoder(settings.model_copy(update={"encoder_backend": backend}))
+            if backend is not None:
+                choose_backend(settings.model_copy(update={"encoder_backend": backend}))
         except ModelError as error:
-            rates.append(f"{backend}: not available ({error})")
+            rates[backend] = error
             continue
-        ours.encode_uncached(texts[:32])
-        start = time.perf_counter()
-        ours.encode_uncached(texts)
-        measured = time.perf_counter() - start
+        queue = context.Queue()
+        child = context.Process(target=_encoder_child, args=(n, backend, queue))
+        child.start()
+        rates[backend] = queue.get()
+        child.join()
+    baseline = rates.pop(None)
+    parts = [f"plain sentence-transformers float32 {baseline:6.1f}/s"]
+    for backend, rate in rates.items():
         tag = " (default)" if backend == default else ""
-        rates.append(f"divergence {backend}{tag} {n / measured:6.1f}/s = {baseline / measured:.2f}x")
-    print(f"encoder      {n} sentences: " + "; ".join(rates))
+        parts.append(f"{backend}: not available ({rate})" if isinstance(rate, Exception)
+                     else f"divergence {backend}{tag} {rate:6.1f}/s = {rate / baseline:.2f}x")
+    print(f"encoder      {n} sentences, a fresh process each: " + "; ".join(parts))
 
 
 def _load_child(backend: str, queue) -> None:
