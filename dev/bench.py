@@ -439,7 +439,7 @@ ANALYZE_STAGES = {
     "clean": [("divergence.ingest.prepare", None, "clean")],
     "describe": [("divergence.ingest.prepare", None, "describe")],
     "segment": [("divergence.ingest.prepare", None, "segment")],
-    "embed": [("divergence.runtime", "Runtime", "embed")],
+    "embed": [("divergence.runtime", "Runtime", "embed"), ("divergence.runtime", "Runtime", "prefetch")],
     "cluster": [("divergence.events.cluster", "EventClusterer", "fit"), ("divergence.pipeline", None, "assemble_events")],
     "align": [("divergence.judge.event", None, "evidence_units"), ("divergence.judge.event", None, "best_matches")],
     "judge": [("divergence.judge.event", None, "judge"), ("divergence.judge.event", None, "attribution_divergence")],

@@ -74,3 +74,18 @@ def test_a_warm_compare_starts_without_torch(tmp_path):
                            capture_output=True, text=True, timeout=300) for run in ("cold", "warm")]
     assert [r.stdout.split()[-2:] for r in runs] == [["0", "True"], ["0", "False"]], [r.stderr[-500:] for r in runs]
     assert (tmp_path / "cold.json").read_text() == (tmp_path / "warm.json").read_text()
+
+
+def test_prefetch_fills_the_cache_the_stages_read(settings, tmp_path):
+    from divergence.encoder.embed import Encoder
+    from divergence.runtime import Runtime
+
+    cached = settings.model_copy(update={"cache_dir": tmp_path})
+    runtime = Runtime(cached)
+    runtime.prefetch(iter(SENTENCES[3:] + SENTENCES[3:4]))
+    later = Encoder(cached)
+    assert np.array_equal(later.encode(SENTENCES[3:]), runtime.encoder.encode(SENTENCES[3:]))
+    assert not later.loaded  # what was prefetched is read back, not embedded again
+    bare = Runtime(cached.model_copy(update={"embedding_cache": False}))
+    bare.prefetch(SENTENCES)
+    assert not bare.encoder.loaded  # nowhere to keep the vectors, so nothing is embedded ahead
