@@ -116,8 +116,10 @@ class Runtime:
     def nli(self):
         if not self.settings.nli_model:
             return None
+        from divergence.encoder.embed import quiet_model_loading
         from divergence.judge.nli import NliModel
 
+        quiet_model_loading()  # the encoder may not be loaded in this run (warm cache) to have done it
         return NliModel(self.settings.nli_model, self.settings.device)
 
     def warnings(self, judge: bool = True, same_event: bool = True) -> list[Problem]:

@@ -73,6 +73,21 @@ def build_fast_encoder(settings: Settings, force: bool = False):
         raise ModelError(str(error), str(artefact)) from error
 
 
+def quiet_model_loading() -> None:
+    """Before torch and transformers load a model (the encoder, or the NLI cross-encoder): no progress bars, no chatter."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Idle OpenMP threads sleep instead of spinning (read when torch starts, so set before its import). On a
+    # machine whose cores are busy with other work, spinning threads tripled the wall time of encoding and
+    # burnt 3.6x the CPU (measured on 2 shared cores); ONNX Runtime's threads are told the same in fast.py.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    # It announces the default prompt on every load; we pass the prefix ourselves.
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+
+
 def _fingerprint(path: str) -> str:
     """Changes whenever the model files change, so stale cached vectors are never reused."""
     config = Path(path) / "config.json"
@@ -145,17 +160,7 @@ class Encoder:
 
     @staticmethod
     def _load(path: str, device: str | None):
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        # Idle OpenMP threads sleep instead of spinning (read when torch starts, so set before its import). On a
-        # machine whose cores are busy with other work, spinning threads tripled the wall time of encoding and
-        # burnt 3.6x the CPU (measured on 2 shared cores); ONNX Runtime's threads are told the same in fast.py.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        # It announces the default prompt on every load; we pass the prefix ourselves.
-        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+        quiet_model_loading()
         from sentence_transformers import SentenceTransformer
 
         try:
