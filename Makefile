@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 EVAL_DATA ?= ../shared/eval
 
-.PHONY: install demo test test-fast bench eval train lint model clean browser schema postgres scale-extras
+.PHONY: install demo test test-fast bench eval train train-int8 lint model clean browser schema postgres scale-extras
 
 install: $(STAMP)
 
@@ -60,6 +60,16 @@ train: model
 
 eval: model
 	$(PY) -m dev.evaluate --data $(EVAL_DATA)
+
+# Both fitted models refitted on the int8 encoder's vectors into $(INT8_DIR) (the shipped ones are left alone), then
+# every `make eval` figure with them, checked against eval_floors.json: whether int8 can be the default encoder.
+INT8_DIR ?= out/int8
+train-int8: model
+	mkdir -p $(INT8_DIR)
+	DIVERGENCE_ENCODER_BACKEND=onnx-int8 $(PY) -m dev.train_same_event --data $(EVAL_DATA) --output $(INT8_DIR)/same-event.json
+	DIVERGENCE_ENCODER_BACKEND=onnx-int8 $(PY) -m dev.train_judge --data $(EVAL_DATA) --output $(INT8_DIR)/judge.json
+	DIVERGENCE_ENCODER_BACKEND=onnx-int8 DIVERGENCE_JUDGE_MODEL=$(INT8_DIR)/judge.json \
+		DIVERGENCE_SAME_EVENT_MODEL=$(INT8_DIR)/same-event.json $(PY) -m dev.evaluate --data $(EVAL_DATA)
 
 # The PostgreSQL server binaries the store tests and the bench start a throwaway cluster with (Debian's package);
 # skipped when they are there already, or when not root (the PostgreSQL tests then say they are skipped and why).

@@ -23,24 +23,110 @@ def _sentences(n: int) -> list[str]:
     return [f"{pool[i % len(pool)]} ({i})" for i in range(n)]
 
 
-def bench_encoder(n: int) -> None:
-    from sentence_transformers import SentenceTransformer
-
-    from divergence.encoder.embed import Encoder, resolve_model
-
+def _encoder_child(n: int, backend: str | None, queue) -> None:
+    """Sentences per second of one encoder in a fresh process (``backend`` None: plain sentence-transformers)."""
     settings = load_settings(embedding_cache=False)
     texts = _sentences(n)
-    plain = SentenceTransformer(resolve_model(settings), device=settings.device)
-    plain.encode(texts[:32], prompt="query: ", batch_size=32)
+    if backend is None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        from divergence.encoder.embed import resolve_model
+
+        hf_logging.disable_progress_bar()
+        plain = SentenceTransformer(resolve_model(settings), device=settings.device)
+
+        def encode(batch):
+            return plain.encode(batch, prompt="query: ", batch_size=32, normalize_embeddings=True)
+    else:
+        from divergence.encoder.embed import Encoder
+
+        encode = Encoder(settings.model_copy(update={"encoder_backend": backend})).encode_uncached
+    encode(texts[:32])
     start = time.perf_counter()
-    plain.encode(texts, prompt="query: ", batch_size=32, normalize_embeddings=True)
-    baseline = time.perf_counter() - start
-    ours = Encoder(settings)
-    ours.encode_uncached(texts[:32])
+    encode(texts)
+    queue.put(n / (time.perf_counter() - start))
+
+
+def bench_encoder(n: int) -> None:
+    """Sentences per second: plain sentence-transformers float32 (the baseline), then every backend of the project's encoder.
+
+    Each runs in a fresh process: threading settings are read when torch starts, so one process cannot measure both.
+    """
+    import multiprocessing
+
+    from divergence.encoder.embed import choose_backend
+    from divergence.errors import ModelError
+
+    context = multiprocessing.get_context("spawn")
+    settings = load_settings()
+    default = choose_backend(settings)
+    rates = {}
+    for backend in (None, "torch", "onnx-int8"):
+        try:
+            if backend is not None:
+                choose_backend(settings.model_copy(update={"encoder_backend": backend}))
+        except ModelError as error:
+            rates[backend] = error
+            continue
+        queue = context.Queue()
+        child = context.Process(target=_encoder_child, args=(n, backend, queue))
+        child.start()
+        rates[backend] = queue.get()
+        child.join()
+    baseline = rates.pop(None)
+    parts = [f"plain sentence-transformers float32 {baseline:6.1f}/s"]
+    for backend, rate in rates.items():
+        tag = " (default)" if backend == default else ""
+        parts.append(f"{backend}: not available ({rate})" if isinstance(rate, Exception)
+                     else f"divergence {backend}{tag} {rate:6.1f}/s = {rate / baseline:.2f}x")
+    print(f"encoder      {n} sentences, a fresh process each: " + "; ".join(parts))
+
+
+def _load_child(backend: str, queue) -> None:
     start = time.perf_counter()
-    ours.encode_uncached(texts)
-    measured = time.perf_counter() - start
-    print(f"encoder      {n} sentences: plain sentence-transformers {n / baseline:7.1f}/s, divergence {n / measured:7.1f}/s, ratio {baseline / measured:.2f}x")
+    from divergence.encoder.embed import Encoder
+
+    Encoder(load_settings(encoder_backend=backend, embedding_cache=False)).load()
+    queue.put(time.perf_counter() - start)
+
+
+def bench_startup(paths: list[Path]) -> None:
+    """Model load time in a fresh process (imports included), and a warm start of the `divergence compare` command."""
+    import multiprocessing
+    import os
+    import subprocess
+    import sys
+
+    from divergence.encoder.embed import choose_backend
+    from divergence.errors import ModelError
+
+    context = multiprocessing.get_context("spawn")
+    loads = []
+    for backend in ("torch", "onnx-int8"):
+        try:
+            choose_backend(load_settings(encoder_backend=backend))
+        except ModelError:
+            continue
+        queue = context.Queue()
+        child = context.Process(target=_load_child, args=(backend, queue))
+        child.start()
+        loads.append(f"{backend} {queue.get():.1f}s")
+        child.join()
+    print(f"load         encoder model in a fresh process (imports included): {', '.join(loads)}")
+    cache = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    try:
+        environment = {**os.environ, "DIVERGENCE_CACHE_DIR": str(cache)}
+        command = [sys.executable, "-m", "divergence", "--quiet", "compare", *map(str, paths), "-f", "json", "-o", str(cache / "report.json")]
+        seconds = []
+        for _ in ("cold", "warm"):
+            start = time.perf_counter()
+            subprocess.run(command, env=environment, check=True)
+            seconds.append(time.perf_counter() - start)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    print(f"startup      `divergence compare` of {len(paths)} documents, a new process each: cold cache {seconds[0]:.1f}s, "
+          f"warm cache {seconds[1]:.1f}s (the encoder is not loaded when every text is cached) [target <= 5 s]")
 
 
 def bench_compare(seeds: Path) -> None:
@@ -346,23 +432,129 @@ def bench_engines(paths: list[Path]) -> None:
           f"same report: {'yes' if reports['ray'] == reports['local'] else 'NO'}")
 
 
+# Stage → the functions whose time is that stage's, patched where the pipeline calls them: (module, class or None,
+# attribute). Embedding the joined evidence units happens between alignment calls, so it counts as embed.
+ANALYZE_STAGES = {
+    "load": [("divergence.ingest.prepare", None, "load_documents")],
+    "clean": [("divergence.ingest.prepare", None, "clean")],
+    "describe": [("divergence.ingest.prepare", None, "describe")],
+    "segment": [("divergence.ingest.prepare", None, "segment")],
+    "embed": [("divergence.runtime", "Runtime", "embed"), ("divergence.runtime", "Runtime", "prefetch")],
+    "cluster": [("divergence.events.cluster", "EventClusterer", "fit"), ("divergence.pipeline", None, "assemble_events")],
+    "align": [("divergence.judge.event", None, "evidence_units"), ("divergence.judge.event", None, "best_matches")],
+    "judge": [("divergence.judge.event", None, "judge"), ("divergence.judge.event", None, "attribution_divergence")],
+}
+
+
+def _timed_stages(stages: dict[str, list[tuple[str, str | None, str]]]):
+    """Wrap each stage's functions with a timer (a context manager); yields stage → seconds so far."""
+    import contextlib
+    import functools
+    import importlib
+
+    seconds = dict.fromkeys(stages, 0.0)
+    active = [False]  # the outermost timed call counts; a stage called inside another (embed in align) counts there only
+
+    def timed(stage, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if active[0]:
+                return function(*args, **kwargs)
+            active[0] = True
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[stage] += time.perf_counter() - start
+                active[0] = False
+        return wrapper
+
+    @contextlib.contextmanager
+    def patched():
+        originals = []
+        for stage, places in stages.items():
+            for module, class_name, attribute in places:
+                owner = importlib.import_module(module)
+                if class_name is not None:
+                    owner = getattr(owner, class_name)
+                originals.append((owner, attribute, getattr(owner, attribute)))
+                setattr(owner, attribute, timed(stage, getattr(owner, attribute)))
+        try:
+            yield seconds
+        finally:
+            for owner, attribute, original in reversed(originals):
+                setattr(owner, attribute, original)
+
+    return patched()
+
+
+def _analyze_child(documents: int, fixtures: Path, queue) -> None:
+    from dev.variants import write_variants
+    from divergence.pipeline import analyze
+    from divergence.report.render import to_json
+
+    folder = Path(tempfile.mkdtemp(prefix="divergence-bench-"))
+    try:
+        paths = write_variants(fixtures, folder / "corpus", documents)
+        settings = load_settings(cache_dir=folder / "cache")  # cold: nothing embedded yet
+        with _timed_stages(ANALYZE_STAGES) as seconds:
+            start = time.perf_counter()
+            report = analyze([folder / "corpus"], settings)
+            middle = time.perf_counter()
+            to_json(report)
+            seconds["report"] = time.perf_counter() - middle
+            total = time.perf_counter() - start
+        judged = sum(len(c.statuses) for e in report.events for c in e.claims)
+        import sqlite3
+
+        with sqlite3.connect(folder / "cache" / "embeddings.sqlite") as cache:
+            embedded = cache.execute("SELECT count(*) FROM embedding").fetchone()[0]
+        queue.put((len(paths), len(report.documents), len(report.events), sum(len(e.documents) >= 2 for e in report.events),
+                   judged, dict(seconds), total, _peak_rss_mb(), embedded))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_analyze(documents: int) -> None:
+    """`analyze` of a corpus made from the fixtures by templated variation, from a cold cache in a fresh process: time per stage, peak memory."""
+    import multiprocessing
+
+    root = project_root() or Path.cwd()
+    queue = multiprocessing.get_context("spawn").Queue()
+    child = multiprocessing.get_context("spawn").Process(target=_analyze_child, args=(documents, root / "fixtures", queue))
+    child.start()
+    written, read, events, compared, judged, seconds, total, peak_mb, embedded = queue.get()
+    child.join()
+    stages = ", ".join(f"{stage} {value:.1f}s" for stage, value in seconds.items())
+    other = total - sum(seconds.values())
+    print(f"analyze      {read:,} documents (fixtures x templated variation, cold cache): {total:.1f}s = {stages}, other {other:.1f}s; "
+          f"peak memory {peak_mb:.0f} MB; {embedded:,} distinct texts embedded, {events} events ({compared} with 2+ sources), "
+          f"{judged:,} judgements [target <= 600 s]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
     parser.add_argument("--cluster-sizes", default="1000,10000,100000")
     parser.add_argument("--store-sizes", default="1000,10000,100000")
-    parser.add_argument("--only", choices=["encoder", "compare", "cluster", "store", "engines"], default=None)
+    parser.add_argument("--only", choices=["encoder", "startup", "compare", "cluster", "analyze", "store", "engines"], default=None)
+    parser.add_argument("--analyze-documents", type=int, default=1000)
     parser.add_argument("--no-postgres", action="store_true", help="Store latency on SQLite only.")
     parser.add_argument("--engine-corpus", type=Path, nargs="*", default=None, help="What `analyze` reads for the engine comparison "
                         "(default: the fixture events and the seeds).")
     args = parser.parse_args()
     if args.only in (None, "encoder"):
         bench_encoder(args.sentences)
+    if args.only in (None, "startup"):
+        seeds = sorted(args.seeds.glob("*.txt"))
+        bench_startup(seeds if len(seeds) >= 2 else [(project_root() or Path.cwd()) / "fixtures" / "events" / "call-keller-varga"])
     if args.only in (None, "compare"):
         bench_compare(args.seeds)
     if args.only in (None, "cluster"):
         bench_cluster([int(size) for size in args.cluster_sizes.split(",")])
+    if args.only in (None, "analyze"):
+        bench_analyze(args.analyze_documents)
     if args.only in (None, "store"):
         bench_store([int(size) for size in args.store_sizes.split(",")], postgres=not args.no_postgres)
     if args.only in (None, "engines"):

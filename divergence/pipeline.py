@@ -23,6 +23,7 @@ from divergence.events.copies import find_copies, fingerprint
 from divergence.events.mixed import discount_date_conflicts, event_groups, mixed_event_warnings
 from divergence.events.profile import Profile, build_profile
 from divergence.ingest.prepare import Input, prepare_inputs
+from divergence.judge.align import evidence_units
 from divergence.judge.event import judge_event
 from divergence.report.provenance import provenance_of
 from divergence.runtime import Runtime, runtime_for
@@ -67,6 +68,7 @@ def compare(
     progress.info("judging %d claims of %d documents", sum(len(claims[d.id]) for d in sources), len(sources))
     # Claims are embedded once: for the same-event check (W203) and as the judge's claim vectors.
     profiles = profile_documents(prepared, claims, runtime)
+    _prefetch_evidence(sources, claims, runtime)
     event = judge_event(sources, claims, runtime, known_vectors={p.id: p.claim_vectors for p in profiles})
     # Are these one event? The same-event model says which documents look like another one (W203).
     clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event)
@@ -126,11 +128,18 @@ def analyze(
 def _judge_events(jobs: dict[str, list[Document]], claims: dict[str, list[Claim]], runtime: Runtime,
                   vectors: dict) -> dict[str, Event]:
     """Event id → the event's sources judged claim by claim (the local engine: one event after another)."""
+    _prefetch_evidence([d for sources in jobs.values() for d in sources], claims, runtime)
     judged = {}
     for event_id, sources in jobs.items():
         progress.info("judging event %s (%d documents)", event_id, len(sources))
         judged[event_id] = judge_event(sources, claims, runtime, event_id, known_vectors=vectors)
     return judged
+
+
+def _prefetch_evidence(documents: Sequence[Document], claims: dict[str, list[Claim]], runtime: Runtime) -> None:
+    """The joined evidence units the judge will read, embedded in one batch (the claims are embedded already)."""
+    window = runtime.settings.evidence_window
+    runtime.prefetch(u.text for d in documents for u in evidence_units(d, claims[d.id], window)[len(claims[d.id]) :])
 
 
 def _cluster_inputs(

@@ -16,6 +16,7 @@ so the runtime says so once, as a W301 warning carried into every report.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
@@ -88,6 +89,15 @@ class Runtime:
             return np.zeros((0, self.encoder.dimension), dtype=np.float32)
         return self.centring.transform(self.encoder.encode(texts)).astype(np.float32)
 
+    def prefetch(self, texts: Iterable[str]) -> None:
+        """Embed ``texts`` now, in one batch, so the stages' later calls read them from the embedding cache.
+
+        The judge embeds each document's joined evidence on its own; many small calls cost about twice as much
+        per sentence as one sorted batch. Without a cache there is nowhere to keep them, so nothing is done.
+        """
+        if getattr(self.encoder, "cache", None) is not None:
+            self.encoder.encode(sorted(set(texts)))
+
     @cached_property
     def judge(self) -> ClaimJudge:
         try:
@@ -106,8 +116,10 @@ class Runtime:
     def nli(self):
         if not self.settings.nli_model:
             return None
+        from divergence.encoder.embed import quiet_model_loading
         from divergence.judge.nli import NliModel
 
+        quiet_model_loading()  # the encoder may not be loaded in this run (warm cache) to have done it
         return NliModel(self.settings.nli_model, self.settings.device)
 
     def warnings(self, judge: bool = True, same_event: bool = True) -> list[Problem]:

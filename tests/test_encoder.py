@@ -41,3 +41,51 @@ def test_cache_returns_identical_vectors(encoder):
     first = encoder.encode(SENTENCES[:3])
     second = encoder.encode(SENTENCES[:3])
     assert np.array_equal(first, second)
+
+
+def test_a_warm_run_never_loads_the_model(encoder, settings, tmp_path):
+    from divergence.encoder.embed import Encoder
+
+    cached = settings.model_copy(update={"cache_dir": tmp_path})
+    first = Encoder(cached)
+    vectors = first.encode(SENTENCES)
+    assert first.loaded
+    warm = Encoder(cached)
+    assert np.array_equal(warm.encode(list(reversed(SENTENCES))), vectors[::-1])
+    assert warm.dimension == 384 and warm.encode([]).shape == (0, 384)
+    assert not warm.loaded  # every text was in the cache: no model read, no torch needed
+    warm.encode(["A sentence no run has embedded yet, about the budget of Norland."])
+    assert warm.loaded
+
+
+def test_a_warm_compare_starts_without_torch(tmp_path):
+    """The CLI's warm start: models on disk, embedding cache warm → the encoder (and torch) are never loaded."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import FIXTURES, ROOT
+
+    probe = ("import sys; from divergence.interfaces.cli import run; "
+             "code = run(['--quiet', 'compare', sys.argv[1], '-f', 'json', '-o', sys.argv[2]]); print(code, 'torch' in sys.modules)")
+    environment = {**os.environ, "DIVERGENCE_CACHE_DIR": str(tmp_path / "cache")}
+    event = str(FIXTURES / "events" / "call-keller-brandt")
+    runs = [subprocess.run([sys.executable, "-c", probe, event, str(tmp_path / f"{run}.json")], cwd=ROOT, env=environment,
+                           capture_output=True, text=True, timeout=300) for run in ("cold", "warm")]
+    assert [r.stdout.split()[-2:] for r in runs] == [["0", "True"], ["0", "False"]], [r.stderr[-500:] for r in runs]
+    assert (tmp_path / "cold.json").read_text() == (tmp_path / "warm.json").read_text()
+
+
+def test_prefetch_fills_the_cache_the_stages_read(settings, tmp_path):
+    from divergence.encoder.embed import Encoder
+    from divergence.runtime import Runtime
+
+    cached = settings.model_copy(update={"cache_dir": tmp_path})
+    runtime = Runtime(cached)
+    runtime.prefetch(iter(SENTENCES[3:] + SENTENCES[3:4]))
+    later = Encoder(cached)
+    assert np.array_equal(later.encode(SENTENCES[3:]), runtime.encoder.encode(SENTENCES[3:]))
+    assert not later.loaded  # what was prefetched is read back, not embedded again
+    bare = Runtime(cached.model_copy(update={"embedding_cache": False}))
+    bare.prefetch(SENTENCES)
+    assert not bare.encoder.loaded  # nowhere to keep the vectors, so nothing is embedded ahead

@@ -69,3 +69,17 @@ def test_missing_artefact_is_a_clear_error(tmp_path, settings):
     with pytest.raises(ModelError, match="not built"):
         choose_backend(bare)
     assert choose_backend(bare.model_copy(update={"encoder_backend": "auto"})) == "torch"
+
+
+def test_the_int8_path_never_imports_torch(artefact):
+    """onnxruntime and tokenizers only: what makes the int8 start-up fast (checked in a fresh process)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = ("import sys; from divergence.config import load_settings; from divergence.runtime import Runtime; "
+             "runtime = Runtime(load_settings(encoder_backend='onnx-int8', embedding_cache=False)); "
+             "print(runtime.embed(['Les deux présidents se sont entretenus mardi.']).shape, 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.stdout.split()[-3:] == ["(1,", "384)", "False"], run.stderr[-500:]

@@ -36,6 +36,11 @@ class EmbeddingCache:
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def dimension(self) -> int | None:
+        """The length of this model's cached vectors, None when none is cached yet."""
+        row = self._db.execute("SELECT length(vector) FROM embedding WHERE model = ? LIMIT 1", [self.model_key]).fetchone()
+        return row[0] // np.dtype(np.float32).itemsize if row else None
+
     def put_many(self, items: dict[str, np.ndarray]) -> None:
         with self._db:
             self._db.executemany(

@@ -73,6 +73,21 @@ def build_fast_encoder(settings: Settings, force: bool = False):
         raise ModelError(str(error), str(artefact)) from error
 
 
+def quiet_model_loading() -> None:
+    """Before torch and transformers load a model (the encoder, or the NLI cross-encoder): no progress bars, no chatter."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Idle OpenMP threads sleep instead of spinning (read when torch starts, so set before its import). On a
+    # machine whose cores are busy with other work, spinning threads tripled the wall time of encoding and
+    # burnt 3.6x the CPU (measured on 2 shared cores); ONNX Runtime's threads are told the same in fast.py.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    # It announces the default prompt on every load; we pass the prefix ourselves.
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+
+
 def _fingerprint(path: str) -> str:
     """Changes whenever the model files change, so stale cached vectors are never reused."""
     config = Path(path) / "config.json"
@@ -83,30 +98,25 @@ def _fingerprint(path: str) -> str:
 
 
 class Encoder:
-    """A loaded sentence-transformers model plus the embedding cache."""
+    """A sentence-transformers model (or the int8 ONNX build) plus the embedding cache.
+
+    The model itself is loaded on first need: a run whose texts are all in the embedding cache never
+    imports torch nor reads the weights (seconds saved on every warm start). :meth:`load` loads it now.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.name = settings.model
         self.path = resolve_model(settings)
         self.backend = choose_backend(settings)
+        self._model = None
+        self._fast = None
+        self._dimension: int | None = None
         if self.backend == "onnx-int8":
-            from divergence.encoder.fast import ArtefactError, FastEncoder
-
-            artefact = fast_artefact_path(settings)
-            try:
-                # One sentence a batch: dynamic int8 scales activations per batch, so a batch-mate would nudge a
-                # vector, and cached vectors must depend on their text alone (batching saves little on CPU anyway).
-                self._fast = FastEncoder(artefact, batch_size=1, device=settings.device or "auto")
-            except (ArtefactError, ValueError) as error:
-                raise ModelError(f"cannot load the int8 encoder: {error}", str(artefact)) from error
-            self.dimension = self._fast.dimension
-            built = (artefact / "model.onnx").stat()
+            self._artefact = fast_artefact_path(settings)
+            built = (self._artefact / "model.onnx").stat()
             fingerprint = f"{_fingerprint(self.path)}|int8-{int(built.st_mtime)}-{built.st_size}"
         else:
-            self._fast = None
-            self._model = self._load(self.path, settings.device)
-            self.dimension = self._model.get_embedding_dimension()
             fingerprint = _fingerprint(self.path)
         self.cache = (
             EmbeddingCache(Path(settings.cache_dir) / "embeddings.sqlite", f"{self.name}|{fingerprint}|{settings.query_prefix}")
@@ -114,16 +124,43 @@ class Encoder:
             else None
         )
         self._encode_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (it is loaded by the first text that is not in the cache)."""
+        return self._model is not None or self._fast is not None
+
+    def load(self) -> Encoder:
+        """Load the model now (a server does it at start-up, so no request waits for it)."""
+        with self._load_lock:
+            if self.loaded:
+                return self
+            if self.backend == "onnx-int8":
+                from divergence.encoder.fast import ArtefactError, FastEncoder
+
+                try:
+                    # One sentence a batch: dynamic int8 scales activations per batch, so a batch-mate would nudge a
+                    # vector, and cached vectors must depend on their text alone (batching saves little on CPU anyway).
+                    self._fast = FastEncoder(self._artefact, batch_size=1, device=self.settings.device or "auto")
+                except (ArtefactError, ValueError) as error:
+                    raise ModelError(f"cannot load the int8 encoder: {error}", str(self._artefact)) from error
+                self._dimension = self._fast.dimension
+            else:
+                self._model = self._load(self.path, self.settings.device)
+                self._dimension = self._model.get_embedding_dimension()
+        return self
+
+    @property
+    def dimension(self) -> int:
+        """The vectors' length: from the cache when it holds any (no model load), else from the model."""
+        if self._dimension is None:
+            self._dimension = (self.cache.dimension() if self.cache is not None else None) or self.load()._dimension
+        return self._dimension
 
     @staticmethod
     def _load(path: str, device: str | None):
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        # It announces the default prompt on every load; we pass the prefix ourselves.
-        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+        quiet_model_loading()
         from sentence_transformers import SentenceTransformer
 
         try:
@@ -134,6 +171,7 @@ class Encoder:
     def encode_uncached(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        self.load()
         if self._fast is not None:
             with self._encode_lock:
                 return self._fast.encode(texts, self.settings.query_prefix)

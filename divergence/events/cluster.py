@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from sklearn.cluster import AgglomerativeClustering
 
 from divergence.config import Settings
 from divergence.events.copies import is_copy
@@ -187,6 +186,8 @@ class EventClusterer:
         np.fill_diagonal(probability, 1.0)
         if size == 2:
             return [members] if probability[0, 1] >= self.threshold else [[m] for m in members]
+        from sklearn.cluster import AgglomerativeClustering  # here: importing scikit-learn costs a second at every start
+
         clustering = AgglomerativeClustering(
             n_clusters=None, metric="precomputed", linkage=LINKAGE, distance_threshold=1.0 - self.threshold + 1e-9
         ).fit(1.0 - probability)

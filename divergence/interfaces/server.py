@@ -303,7 +303,9 @@ def serve(store: str | Path, host: str, port: int, settings: Settings | None = N
     settings = settings or load_settings()
     # Open everything once before uvicorn does: a damaged store or a missing model is then the CLI's one-line error,
     # not a traceback in uvicorn's start-up log (the encoder stays loaded for the app: one per process).
-    Corpus(store, runtime=Runtime(settings)).close()
+    runtime = Runtime(settings)
+    Corpus(store, runtime=runtime).close()
+    runtime.encoder.load()  # the encoder loads on first need; a server takes that cost now, not on its first request
 
     uvicorn.run(create_app(store, settings, url=f"http://{host}:{port}"), host=host, port=port, workers=1,
                 log_config=_log_config(), access_log=access_log)

@@ -45,24 +45,34 @@ class Match:
 
 
 def best_matches(claim_vectors: np.ndarray, units: list[Unit], unit_vectors: np.ndarray) -> list[Match | None]:
-    """For each claim vector, the best unit; joined units win only if they beat the best single claim."""
+    """For each claim vector, the best unit; joined units win only if they beat the best single claim.
+
+    Every score, margin and choice is computed for all claims at once on the similarity matrix; only the
+    chosen unit of each claim becomes a :class:`Match` (and so reaches the feature extractor).
+    """
     if not units:
         return [None] * len(claim_vectors)
+    if not len(claim_vectors):
+        return []
     similarity = claim_vectors @ unit_vectors.T
     singles = np.array([len(u.claims) == 1 for u in units])
     single_columns = np.flatnonzero(singles)
-    reverse_best = similarity[:, single_columns].argmax(axis=0) if len(similarity) else np.array([], dtype=int)
-    matches: list[Match | None] = []
-    for index, row in enumerate(similarity):
-        single_row = np.where(singles, row, -np.inf)
-        best_single = int(np.argmax(single_row))
-        best = int(np.argmax(row))
-        ordered = np.sort(single_row[np.isfinite(single_row)])
-        runner_up = float(ordered[-2]) if len(ordered) > 1 else 0.0
-        # Joining sentences may only add evidence for a claim that spans them.
-        chosen = best if row[best] > row[best_single] + 0.02 else best_single
-        mutual = bool(reverse_best[np.searchsorted(single_columns, best_single)] == index)
-        joined = row[~singles]
-        joined_score = float(joined.max()) if len(joined) else float(row[best_single])
-        matches.append(Match(units[chosen], float(row[chosen]), float(row[best_single]), runner_up, mutual, joined_score))
-    return matches
+    single_similarity = similarity[:, single_columns]
+    rows = np.arange(len(similarity))
+    best_single_position = single_similarity.argmax(axis=1)
+    best_single = single_columns[best_single_position]
+    best = similarity.argmax(axis=1)
+    single_score = similarity[rows, best_single]
+    if len(single_columns) > 1:
+        runner_up = np.partition(single_similarity, len(single_columns) - 2, axis=1)[:, len(single_columns) - 2]
+    else:
+        runner_up = np.zeros(len(similarity), dtype=similarity.dtype)
+    # Joining sentences may only add evidence for a claim that spans them.
+    chosen = np.where(similarity[rows, best] > single_score + 0.02, best, best_single)
+    mutual = single_similarity.argmax(axis=0)[best_single_position] == rows
+    joined_score = similarity[:, ~singles].max(axis=1) if (~singles).any() else single_score
+    score = similarity[rows, chosen]
+    return [
+        Match(units[c], float(sc), float(si), float(r), bool(m), float(j))
+        for c, sc, si, r, m, j in zip(chosen.tolist(), score, single_score, runner_up, mutual, joined_score, strict=True)
+    ]
