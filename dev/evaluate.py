@@ -18,6 +18,8 @@ from divergence.config import load_settings, project_root
 
 FLOORS_FILE = "eval_floors.json"
 DEFAULT_LIMIT = 100
+XPARADE_LIMIT = 10
+"""X-PARADE test paragraphs per language pair (of ~41-51): CPU is scarce; the floor was measured with this."""
 
 
 def fixture_agreement_held_out(fixtures: Path, data: Path | None):
@@ -36,6 +38,31 @@ def fixture_agreement_held_out(fixtures: Path, data: Path | None):
             fit(without_group(table, group)).save(path)
             fixture_agreement(fixtures, settings.model_copy(update={"judge_model": path}), {group[9:]}, result)
     return result
+
+
+def real_news_figures(data: Path, figures: dict[str, float], judge_models: dict[str, Path] | None = None) -> None:
+    """Agreement with the real-news gold (fixtures/gold/real), story by story.
+
+    ``judge_models`` gives each story a judge fitted without that story's labels; without it the shipped judge is
+    used, which is out of sample as long as no real-news label is in its training table.
+    """
+    from dev.real_news_eval import real_news_agreement, real_news_stories
+
+    stories = real_news_stories(data)
+    if not stories:
+        print("real news    gold texts not found, skipped")
+        return
+    result = real_news_agreement(stories, load_settings(), judge_models)
+    figures["real_news_agreement_held_out"] = round(result.rate, 4)
+    figures["real_news_macro_recall_held_out"] = round(result.macro_recall(), 4)
+    for dataset in ("basil", "allsides"):
+        total = result.per_dataset[(dataset, "total")]
+        if total:
+            print(f"real news    {dataset:8s} agreement with gold, leave one story out: "
+                  f"{result.per_dataset[(dataset, 'agreed')]}/{total} = {result.per_dataset[(dataset, 'agreed')] / total:.3f}")
+    confusion = ", ".join(f"{want}→{got} {n}" for (want, got), n in sorted(result.confusion.items()) if want != got and n >= 5)
+    print(f"real news    all {result.agreed}/{result.total} = {result.rate:.3f} (target 0.85); mean recall of supported/partial/absent "
+          f"{result.macro_recall():.3f}; spans the tool's claims do not reach: {result.unreached}; main confusions: {confusion}")
 
 
 def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
@@ -98,6 +125,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="Test pairs read from each development set (SummEdits: per domain).")
+    parser.add_argument("--xparade-limit", type=int, default=XPARADE_LIMIT, help="X-PARADE test paragraphs per language pair.")
     args = parser.parse_args()
     root = project_root() or Path.cwd()
     floors = json.loads((root / FLOORS_FILE).read_text(encoding="utf-8")) if (root / FLOORS_FILE).is_file() else {}
@@ -110,6 +138,17 @@ def main() -> int:
     held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None)
     figures["fixture_agreement_held_out"] = round(held_out.rate, 4)
     print(f"fixtures     agreement with gold, judge refitted without each event: {held_out.agreed}/{held_out.total} = {held_out.rate:.3f}")
+
+    if args.data.is_dir():
+        from dev.xparade import xparade_figures, xparade_items
+
+        real_news_figures(args.data, figures)
+        measured: dict[str, float] = {}
+        xparade_figures(xparade_items(args.data / "x_parade"), load_settings(), measured, args.xparade_limit)
+        if args.xparade_limit == XPARADE_LIMIT:
+            figures.update(measured)
+        else:
+            print(f"X-PARADE floors not checked: they were measured with --xparade-limit {XPARADE_LIMIT}")
 
     clustering_figures(args.data if args.data.is_dir() else None, figures)
     if args.data.is_dir():
