@@ -22,37 +22,47 @@ XPARADE_LIMIT = 10
 """X-PARADE test paragraphs per language pair (of ~41-51): CPU is scarce; the floor was measured with this."""
 
 
-def fixture_agreement_held_out(fixtures: Path, data: Path | None):
+def fixture_agreement_held_out(fixtures: Path, data: Path | None, table=None):
     """Fixture agreement out of sample: each event judged by a judge fitted on everything but that event's labels."""
     import tempfile
 
     from dev.fixture_agreement import Agreement
-    from dev.train_judge import build_table, fit, without_group
+    from dev.train_judge import cached_table, fit_adapted, without_group
 
     settings = load_settings()
-    table = build_table(data, settings)
+    table = table if table is not None else cached_table(data, settings)
     result = Agreement()
     with tempfile.TemporaryDirectory() as folder:
         for group in sorted({g for g in table.groups if g.startswith("fixtures:")}):
             path = Path(folder) / f"{group[9:]}.json"
-            fit(without_group(table, group)).save(path)
+            fit_adapted(without_group(table, group)).save(path)
             fixture_agreement(fixtures, settings.model_copy(update={"judge_model": path}), {group[9:]}, result)
     return result
 
 
-def real_news_figures(data: Path, figures: dict[str, float], judge_models: dict[str, Path] | None = None) -> None:
-    """Agreement with the real-news gold (fixtures/gold/real), story by story.
+def real_news_figures(data: Path, figures: dict[str, float]) -> None:
+    """Agreement with the real-news gold (fixtures/gold/real), each story judged by a judge whose news term was fitted
+    without that story's labels (the base models never see real-news labels: dev.train_judge.fit_adapted)."""
+    import tempfile
 
-    ``judge_models`` gives each story a judge fitted without that story's labels; without it the shipped judge is
-    used, which is out of sample as long as no real-news label is in its training table.
-    """
     from dev.real_news_eval import real_news_agreement, real_news_stories
+    from dev.train_judge import adapt, base_of, cached_table, news_rows, without_group
+    from divergence.config import judge_model_path
+    from divergence.judge.classifier import ClaimJudge
 
     stories = real_news_stories(data)
     if not stories:
         print("real news    gold texts not found, skipped")
         return
-    result = real_news_agreement(stories, load_settings(), judge_models)
+    settings = load_settings()
+    base = base_of(ClaimJudge.load(judge_model_path(settings)))
+    news = news_rows(cached_table(data, settings, news_only=True))
+    with tempfile.TemporaryDirectory() as folder:
+        models = {}
+        for story in stories:
+            models[story.story] = Path(folder) / f"{story.story.replace(':', '-')}.json"
+            adapt(base, without_group(news, story.story)).save(models[story.story])
+        result = real_news_agreement(stories, settings, models)
     figures["real_news_agreement_held_out"] = round(result.rate, 4)
     figures["real_news_macro_recall_held_out"] = round(result.macro_recall(), 4)
     for dataset in ("basil", "allsides"):
@@ -125,6 +135,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="Test pairs read from each development set (SummEdits: per domain).")
+    parser.add_argument("--judge-only", action="store_true", help="Only the claim-judgement figures (skip clustering and SemEval).")
     parser.add_argument("--xparade-limit", type=int, default=XPARADE_LIMIT, help="X-PARADE test paragraphs per language pair.")
     args = parser.parse_args()
     root = project_root() or Path.cwd()
@@ -135,7 +146,10 @@ def main() -> int:
     figures["fixture_agreement"] = round(agreement.rate, 4)
     print(f"fixtures     agreement with gold {agreement.agreed}/{agreement.total} = {agreement.rate:.3f}; chrome claims: {len(agreement.chrome_claims)}")
 
-    held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None)
+    from dev.train_judge import cached_table
+
+    table = cached_table(args.data if args.data.is_dir() else None, load_settings())
+    held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None, table)
     figures["fixture_agreement_held_out"] = round(held_out.rate, 4)
     print(f"fixtures     agreement with gold, judge refitted without each event: {held_out.agreed}/{held_out.total} = {held_out.rate:.3f}")
 
@@ -150,13 +164,15 @@ def main() -> int:
         else:
             print(f"X-PARADE floors not checked: they were measured with --xparade-limit {XPARADE_LIMIT}")
 
-    clustering_figures(args.data if args.data.is_dir() else None, figures)
-    if args.data.is_dir():
+    if not args.judge_only:
+        clustering_figures(args.data if args.data.is_dir() else None, figures)
+    if args.data.is_dir() and not args.judge_only:
         semeval = semeval_correlation(args.data / "semeval22", 400)
         if semeval is not None:
             rho, count = semeval
             figures["semeval_spearman"] = round(rho, 4)
             print(f"semeval22    Spearman correlation of same-event probability with human similarity ({count} pairs) = {rho:.3f}")
+    if args.data.is_dir():
         sampled: dict[str, float] = {}
         judge_figures(development_pairs(args.data), load_settings(), args.limit, sampled)
         if args.limit == DEFAULT_LIMIT:
