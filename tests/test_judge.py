@@ -208,3 +208,35 @@ def test_shipped_judge_keeps_its_real_news_floor(settings):
     result = real_news_agreement(real_news_stories(EVAL_DATA), settings)
     assert result.total == 988
     assert result.rate >= floors["real_news_agreement_held_out"] - 0.005, result.confusion
+
+
+def test_news_term_leaves_cross_lingual_pairs_and_named_conflicts_to_the_base(settings):
+    from dev.train_judge import base_of
+    from divergence.judge.features import FEATURES
+
+    judge = ClaimJudge.load(judge_model_path(settings))
+    assert judge.news is not None, "the shipped judge carries a news term (make train)"
+    base = base_of(judge)
+    vectors = np.random.default_rng(1).normal(size=(6, len(FEATURES)))
+    vectors[:, FEATURES.index("cross_lingual")] = [1, 1, 1, 0, 0, 0]
+    conflicts = np.array([False, True, False, True, False, False])
+    adapted, plain = judge.predict_proba(vectors, conflicts), base.predict_proba(vectors, conflicts)
+    assert np.allclose(adapted[:4], plain[:4])
+    assert not np.allclose(adapted[4:], plain[4:])
+
+
+def test_news_term_moves_same_language_decisions_towards_the_news_labels_as_far_as_the_penalty_allows(settings):
+    from dev.train_judge import Table, adapt, base_of
+    from divergence.judge.features import FEATURES
+
+    base = base_of(ClaimJudge.load(judge_model_path(settings)))
+    rng = np.random.default_rng(2)
+    vectors = base.coverage.mean + rng.normal(size=(60, len(FEATURES))) * base.coverage.scale
+    vectors[:, FEATURES.index("cross_lingual")] = 0
+    absent = CLASSES.index(Status.absent)
+    news = Table(list(vectors), [absent] * 60, ["real_news"] * 60, [False] * 60, ["s"] * 60)
+    before = (base.predict_proba(vectors, False).argmax(axis=1) == absent).mean()
+    after = (adapt(base, news, penalty=0.01).predict_proba(vectors, False).argmax(axis=1) == absent).mean()
+    held = adapt(base, news, penalty=1e6)
+    assert after > before and after == 1.0
+    assert np.allclose(held.predict_proba(vectors, False), base.predict_proba(vectors, False), atol=1e-3)
