@@ -226,7 +226,7 @@ NEWS_FAMILIES = ("fixtures", "real_news")
 """Rows of our own domain: whole news articles about one event, where every source shares the event's names and vocabulary."""
 ADAPT_WEIGHTS = {"fixtures": 1.0, "real_news": 1.0}
 """Total weight of each news family in the adaptation."""
-ADAPT_PENALTY = 0.01
+ADAPT_PENALTY = 0.1
 """L2 pull of the adapted coverage weights towards the base judge's, per unit of total row weight."""
 
 
