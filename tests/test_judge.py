@@ -200,14 +200,16 @@ def test_real_news_spans_take_the_status_of_the_claims_inside():
 
 
 @pytest.mark.skipif(EVAL_DATA is None, reason="no development sets (../shared/eval)")
-def test_shipped_judge_keeps_its_real_news_floor(settings):
-    """The real-news gold (20 stories, 988 labels) through compare: the figure `make eval` pins, gated here too."""
-    from dev.real_news_eval import real_news_agreement, real_news_stories
+def test_real_news_agreement_left_one_story_out_keeps_its_floor():
+    """The real-news gold (20 stories, 988 labels) through compare, each story judged by a judge whose news term never
+    saw it: the figure `make eval` pins, gated here too (about a minute once the rows are cached)."""
+    from dev.evaluate import real_news_figures
 
     floors = json.loads((FIXTURES.parent / "eval_floors.json").read_text(encoding="utf-8"))
-    result = real_news_agreement(real_news_stories(EVAL_DATA), settings)
-    assert result.total == 988
-    assert result.rate >= floors["real_news_agreement_held_out"] - 0.005, result.confusion
+    figures: dict[str, float] = {}
+    real_news_figures(EVAL_DATA, figures)
+    assert figures["real_news_agreement_held_out"] >= floors["real_news_agreement_held_out"] - 0.005
+    assert figures["real_news_macro_recall_held_out"] >= floors["real_news_macro_recall_held_out"] - 0.005
 
 
 def test_news_term_leaves_cross_lingual_pairs_and_named_conflicts_to_the_base(settings):
