@@ -18,24 +18,61 @@ from divergence.config import load_settings, project_root
 
 FLOORS_FILE = "eval_floors.json"
 DEFAULT_LIMIT = 100
+XPARADE_LIMIT = 10
+"""X-PARADE test paragraphs per language pair (of ~41-51): CPU is scarce; the floor was measured with this."""
 
 
-def fixture_agreement_held_out(fixtures: Path, data: Path | None):
+def fixture_agreement_held_out(fixtures: Path, data: Path | None, table=None):
     """Fixture agreement out of sample: each event judged by a judge fitted on everything but that event's labels."""
     import tempfile
 
     from dev.fixture_agreement import Agreement
-    from dev.train_judge import build_table, fit, without_group
+    from dev.train_judge import cached_table, fit_adapted, without_group
 
     settings = load_settings()
-    table = build_table(data, settings)
+    table = table if table is not None else cached_table(data, settings)
     result = Agreement()
     with tempfile.TemporaryDirectory() as folder:
         for group in sorted({g for g in table.groups if g.startswith("fixtures:")}):
             path = Path(folder) / f"{group[9:]}.json"
-            fit(without_group(table, group)).save(path)
+            fit_adapted(without_group(table, group)).save(path)
             fixture_agreement(fixtures, settings.model_copy(update={"judge_model": path}), {group[9:]}, result)
     return result
+
+
+def real_news_figures(data: Path, figures: dict[str, float]) -> None:
+    """Agreement with the real-news gold (fixtures/gold/real), each story judged by a judge whose news term was fitted
+    without that story's labels (the base models never see real-news labels: dev.train_judge.fit_adapted)."""
+    import tempfile
+
+    from dev.real_news_eval import real_news_agreement, real_news_stories
+    from dev.train_judge import adapt, base_of, cached_table, news_rows, without_group
+    from divergence.config import judge_model_path
+    from divergence.judge.classifier import ClaimJudge
+
+    stories = real_news_stories(data)
+    if not stories:
+        print("real news    gold texts not found, skipped")
+        return
+    settings = load_settings()
+    base = base_of(ClaimJudge.load(judge_model_path(settings)))
+    news = news_rows(cached_table(data, settings, news_only=True))
+    with tempfile.TemporaryDirectory() as folder:
+        models = {}
+        for story in stories:
+            models[story.story] = Path(folder) / f"{story.story.replace(':', '-')}.json"
+            adapt(base, without_group(news, story.story)).save(models[story.story])
+        result = real_news_agreement(stories, settings, models)
+    figures["real_news_agreement_held_out"] = round(result.rate, 4)
+    figures["real_news_macro_recall_held_out"] = round(result.macro_recall(), 4)
+    for dataset in ("basil", "allsides"):
+        total = result.per_dataset[(dataset, "total")]
+        if total:
+            print(f"real news    {dataset:8s} agreement with gold, leave one story out: "
+                  f"{result.per_dataset[(dataset, 'agreed')]}/{total} = {result.per_dataset[(dataset, 'agreed')] / total:.3f}")
+    confusion = ", ".join(f"{want}→{got} {n}" for (want, got), n in sorted(result.confusion.items()) if want != got and n >= 5)
+    print(f"real news    all {result.agreed}/{result.total} = {result.rate:.3f} (target 0.85); mean recall of supported/partial/absent "
+          f"{result.macro_recall():.3f}; spans the tool's claims do not reach: {result.unreached}; main confusions: {confusion}")
 
 
 def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
@@ -122,6 +159,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="Test pairs read from each development set (SummEdits: per domain).")
+    parser.add_argument("--judge-only", action="store_true", help="Only the claim-judgement figures (skip clustering and SemEval).")
+    parser.add_argument("--xparade-limit", type=int, default=XPARADE_LIMIT, help="X-PARADE test paragraphs per language pair.")
     args = parser.parse_args()
     root = project_root() or Path.cwd()
     floors = json.loads((root / FLOORS_FILE).read_text(encoding="utf-8")) if (root / FLOORS_FILE).is_file() else {}
@@ -131,12 +170,27 @@ def main() -> int:
     figures["fixture_agreement"] = round(agreement.rate, 4)
     print(f"fixtures     agreement with gold {agreement.agreed}/{agreement.total} = {agreement.rate:.3f}; chrome claims: {len(agreement.chrome_claims)}")
 
-    held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None)
+    from dev.train_judge import cached_table
+
+    table = cached_table(args.data if args.data.is_dir() else None, load_settings())
+    held_out = fixture_agreement_held_out(root / "fixtures", args.data if args.data.is_dir() else None, table)
     figures["fixture_agreement_held_out"] = round(held_out.rate, 4)
     print(f"fixtures     agreement with gold, judge refitted without each event: {held_out.agreed}/{held_out.total} = {held_out.rate:.3f}")
 
-    clustering_figures(args.data if args.data.is_dir() else None, figures)
     if args.data.is_dir():
+        from dev.xparade import xparade_figures, xparade_items
+
+        real_news_figures(args.data, figures)
+        measured: dict[str, float] = {}
+        xparade_figures(xparade_items(args.data / "x_parade"), load_settings(), measured, args.xparade_limit)
+        if args.xparade_limit == XPARADE_LIMIT:
+            figures.update(measured)
+        else:
+            print(f"X-PARADE floors not checked: they were measured with --xparade-limit {XPARADE_LIMIT}")
+
+    if not args.judge_only:
+        clustering_figures(args.data if args.data.is_dir() else None, figures)
+    if args.data.is_dir() and not args.judge_only:
         semeval = semeval_correlation(args.data / "semeval22", 400)
         if semeval:
             rho, count = semeval["original"]
@@ -146,6 +200,7 @@ def main() -> int:
             figures["semeval_spearman_all_languages"] = round(rho, 4)
             print(f"semeval22    every language pair, up to 12 each ({count} pairs) = {rho:.3f}; by language pair: "
                   + ", ".join(f"{k} {v[0]:.2f} ({v[1]})" for k, v in semeval.items() if k not in ("original", "all")))
+    if args.data.is_dir():
         sampled: dict[str, float] = {}
         judge_figures(development_pairs(args.data), load_settings(), args.limit, sampled)
         if args.limit == DEFAULT_LIMIT:

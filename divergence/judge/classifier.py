@@ -71,10 +71,23 @@ class ClaimJudge:
     trained_on: str = ""
     fitted_with: dict = field(default_factory=dict)
     """The encoder and the settings (:data:`FITTED_SETTINGS`) the features were computed with."""
+    news: LogisticModel | None = None
+    """What whole news articles about one event teach (dev.train_judge.adapt), added to the coverage scores of
+    same-language pairs with no named conflict. It may only turn the base's ``partial`` into ``absent``: a claim the
+    other article never makes, on the event's shared names and vocabulary, is where the base goes wrong, and the
+    features cannot tell a same-topic claim from the same fact well enough to let it promote anything to
+    ``supported``. Cross-lingual pairs and named conflicts are decided by the base models alone."""
 
     def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool) -> np.ndarray:
         vectors = np.atleast_2d(vectors)
         covered = _softmax(self.coverage.scores(vectors))
+        if self.news is not None:
+            conflicted = np.broadcast_to(np.asarray(has_conflict, dtype=bool), (len(vectors),))
+            applies = (vectors[:, FEATURES.index("cross_lingual")] == 0) & ~conflicted
+            adjusted = _softmax(self.coverage.scores(vectors) + self.news.scores(vectors))
+            partial, absent = CLASSES.index(Status.partial), CLASSES.index(Status.absent)
+            demoted = applies & (covered.argmax(axis=1) == partial) & (adjusted.argmax(axis=1) == absent)
+            covered = np.where(demoted[:, None], adjusted, covered)
         real = 1.0 / (1.0 + np.exp(-np.clip(self.conflict.scores(vectors)[:, 0], -40, 40)))
         real = real * np.broadcast_to(np.asarray(has_conflict, dtype=np.float64), real.shape)
         return np.column_stack([covered * (1.0 - real)[:, None], real])
@@ -85,6 +98,7 @@ class ClaimJudge:
             "classes": [c.value for c in CLASSES],
             "coverage": self.coverage.to_dict(),
             "conflict": self.conflict.to_dict(),
+            **({"news": self.news.to_dict()} if self.news is not None else {}),
             "trained_on": self.trained_on,
             "fitted_with": self.fitted_with,
         }
@@ -96,7 +110,7 @@ class ClaimJudge:
         if data.get("features") != list(FEATURES) or data.get("classes") != [c.value for c in CLASSES]:
             raise ValueError(f"{path}: the judge was trained on other features; run `make train`")
         return cls(LogisticModel.from_dict(data["coverage"]), LogisticModel.from_dict(data["conflict"]), data.get("trained_on", ""),
-                   data.get("fitted_with", {}))
+                   data.get("fitted_with", {}), LogisticModel.from_dict(data["news"]) if "news" in data else None)
 
 
 def _evidence(match: Match) -> Evidence:
