@@ -26,6 +26,7 @@ from dev.fixture_agreement import claim_golds
 from dev.pairsets import PairExample, claim_labels, development_pairs
 from divergence.config import Settings, default_models_dir, judge_model_path, load_settings, project_root
 from divergence.datamodel import Claim, Document, Status
+from divergence.encoder.embed import choose_backend
 from divergence.ingest.load import document_from_record, load_documents
 from divergence.ingest.prepare import prepare
 from divergence.judge.classifier import CLASSES, FITTED_SETTINGS, ClaimJudge, LogisticModel, scored
@@ -408,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         table = cached_table(args.data, settings)
         judge = fit_adapted(table)
-    judge.fitted_with = {"encoder": settings.model, "settings": {name: getattr(settings, name) for name in FITTED_SETTINGS}}
+    judge.fitted_with = {"encoder": settings.model, "encoder_backend": choose_backend(settings), "settings": {name: getattr(settings, name) for name in FITTED_SETTINGS}}
     judge.save(output)
     counts = Counter((d, CLASSES[label].value) for d, label in zip(table.datasets, table.labels, strict=True))
     for dataset in sorted({d for d, _ in counts}):

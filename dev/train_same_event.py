@@ -34,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from dev.cluster_metrics import bcubed
 from dev.devsets import LabelledSet, allsides, basil, fixtures
 from divergence.config import Settings, load_settings, project_root, same_event_model_path
+from divergence.encoder.embed import choose_backend
 from divergence.events.cluster import EventClusterer
 from divergence.events.profile import Profile
 from divergence.events.same_event import FEATURES, FITTED_SETTINGS, PairSignals, SameEventModel, feature_vector, pair_signals
@@ -91,7 +92,7 @@ def pair_table(labelled: LabelledSet, settings: Settings, runtime: Runtime | Non
 
 
 def fitted_with(settings: Settings) -> dict:
-    return {"encoder": settings.model, "settings": {name: getattr(settings, name) for name in FITTED_SETTINGS}}
+    return {"encoder": settings.model, "encoder_backend": choose_backend(settings), "settings": {name: getattr(settings, name) for name in FITTED_SETTINGS}}
 
 
 def fit(tables: list[PairTable], settings: Settings | None = None, parameters: dict | None = None) -> SameEventModel:

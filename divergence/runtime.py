@@ -25,7 +25,7 @@ import numpy as np
 from divergence.config import Settings, judge_model_path, load_settings, same_event_model_path
 from divergence.datamodel import Problem
 from divergence.encoder.centring import Centering, background_sentences
-from divergence.encoder.embed import Encoder, encoder_key
+from divergence.encoder.embed import Encoder, choose_backend, encoder_key
 from divergence.errors import FITTED_SETTINGS_DIFFER, ModelError
 from divergence.events.same_event import SameEventModel
 from divergence.judge.classifier import ClaimJudge
@@ -59,6 +59,12 @@ def fitted_with_warnings(kind: str, path: Path, fitted_with: dict, settings: Set
     if encoder is not None and encoder != settings.model:
         problems.append(Problem(path=str(path), code=FITTED_SETTINGS_DIFFER, set_aside=False,
                                 message=f"the {kind} was fitted on encoder {encoder}, not {settings.model}; its inputs differ, refit with `make train`"))
+    backend = fitted_with.get("encoder_backend")
+    if backend is not None and backend != (running := choose_backend(settings)):
+        # int8 vectors are within cosine 0.99 of float32 ones, yet a judge fitted on one moves on the other.
+        problems.append(Problem(path=str(path), code=FITTED_SETTINGS_DIFFER, set_aside=False,
+                                message=f"the {kind} was fitted on the {backend} encoder, running on {running}; refit on it "
+                                        "(`make train`, or `make train-int8` for the int8 build)"))
     for name, value in sorted(recorded.items()):
         current = getattr(settings, name, None)
         if current is not None and current != value:
