@@ -287,3 +287,19 @@ def test_a_read_only_store_can_be_read(corpus_path, tmp_path):
     assert runs["events"][0] == 0 and len(json.loads(runs["events"][1])) >= 5, runs["events"]
     assert runs["score"][0] == 0 and json.loads(runs["score"][1])["added"] is False, runs["score"]
     assert runs["ingest"][0] == 1 and runs["ingest"][2] == f"divergence: [E503] {store}: the store is read-only (this command needs to write to it)\n"
+
+
+def test_a_sqlite_file_of_another_application_is_refused_and_left_alone(tmp_path):
+    foreign = tmp_path / "accounts.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE accounts (name TEXT)")
+        db.execute("INSERT INTO accounts VALUES ('kept')")
+    db.close()
+    for args in (["ingest", INCOMING], ["recluster"], ["events"], ["score", INCOMING, "--no-add"]):
+        done = run_cli(*args, "--store", foreign)
+        assert (done.returncode, done.stderr) == (1, f"divergence: [E500] {foreign}: not a divergence store "
+                                                     "(it holds other tables: accounts)\n"), args
+    with sqlite3.connect(foreign) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master")]
+        assert (tables, db.execute("PRAGMA user_version").fetchone()[0]) == (["accounts"], 0)
+    db.close()

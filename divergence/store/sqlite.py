@@ -225,11 +225,18 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            # Schema 0 is an empty file we may create a store in; one with tables belongs to another application.
+            foreign = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                                      "ORDER BY name LIMIT 3").fetchall() if version == 0 else []
         except sqlite3.DatabaseError as error:
             mapped = store_error(error, self.path)
             if type(mapped) is StoreError or "not a database" in str(error):
                 mapped = StoreError(f"not a divergence store ({error})", str(self.path))
             raise mapped from error
+        if foreign:
+            self.db.close()
+            raise StoreError(f"not a divergence store (it holds other tables: {', '.join(name for (name,) in foreign)})",
+                             str(self.path))
         if version > SCHEMA_VERSION:
             raise StoreError(f"made by a newer divergence (schema {version}, this one knows {SCHEMA_VERSION})", str(self.path))
         if version < SCHEMA_VERSION and migrate:
