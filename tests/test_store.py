@@ -303,3 +303,11 @@ def test_a_sqlite_file_of_another_application_is_refused_and_left_alone(tmp_path
         tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master")]
         assert (tables, db.execute("PRAGMA user_version").fetchone()[0]) == (["accounts"], 0)
     db.close()
+
+
+def test_scoring_an_unusable_article_is_its_own_one_line_error(corpus_path, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    for extra in (["--no-add"], []):
+        done = run_cli("score", empty, "--store", corpus_path, *extra)
+        assert (done.returncode, done.stderr) == (1, f"divergence: [E101] {empty}: the file is empty\n"), extra

@@ -38,7 +38,7 @@ from divergence.datamodel import (
     ScoreReport,
     Status,
 )
-from divergence.errors import DivergenceError
+from divergence.errors import DivergenceError, RefusedInput
 from divergence.events.assemble import describe_signals, event_id_for, event_link
 from divergence.events.cluster import EventClusterer
 from divergence.events.copies import content_hash, is_copy
@@ -356,6 +356,8 @@ class Corpus:
         """Which event the article belongs to, what it omits, adds and contradicts, and how divergent it is."""
         prepared, claims, problems = prepare_inputs([source], self.settings, None)
         if not prepared:
+            if len(problems) == 1:
+                raise RefusedInput(problems[0])
             message = "; ".join(f"{p.path}: [{p.code}] {p.message}" for p in problems) or "nothing to score"
             raise DivergenceError(message)
         document = prepared[0]
