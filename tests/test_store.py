@@ -311,3 +311,33 @@ def test_scoring_an_unusable_article_is_its_own_one_line_error(corpus_path, tmp_
     for extra in (["--no-add"], []):
         done = run_cli("score", empty, "--store", corpus_path, *extra)
         assert (done.returncode, done.stderr) == (1, f"divergence: [E101] {empty}: the file is empty\n"), extra
+
+
+_READ_ONLY_MOUNT_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from tests.cli_runner import run_cli
+    store, incoming = sys.argv[1], sys.argv[2]
+    runs = {name: run_cli(*args, "--store", store) for name, args in {
+        "ingest": ["ingest", incoming], "recluster": ["recluster"], "events": ["events", "-f", "json"]}.items()}
+    print(json.dumps({name: [r.returncode, r.stdout, r.stderr] for name, r in runs.items()}))
+    """
+)
+
+
+def test_a_store_on_a_read_only_file_system_says_so(corpus_path, tmp_path):
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("mounting read-only in a private namespace needs root and unshare (util-linux)")
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    store = _copy_store(corpus_path, folder / "corpus.db")
+    script = f'mount --bind -o ro "{folder}" "{folder}" && exec "{sys.executable}" -c "$0" "$1" "$2"'
+    child = subprocess.run(["unshare", "-m", "sh", "-c", script, _READ_ONLY_MOUNT_CHILD, str(store), str(INCOMING)],
+                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    if child.returncode != 0 and "mount" in child.stderr:
+        pytest.skip(f"cannot mount here: {child.stderr.strip()}")
+    runs = json.loads(child.stdout)
+    refusal = f"divergence: [E503] {store}: the store is read-only (this command needs to write to it)\n"
+    assert runs["ingest"][0] == 1 and runs["ingest"][2] == refusal, runs["ingest"]
+    assert runs["recluster"][0] == 1 and runs["recluster"][2] == refusal, runs["recluster"]
+    assert runs["events"][0] == 0 and len(json.loads(runs["events"][1])) >= 5, runs["events"]
