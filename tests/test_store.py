@@ -341,3 +341,14 @@ def test_a_store_on_a_read_only_file_system_says_so(corpus_path, tmp_path):
     assert runs["ingest"][0] == 1 and runs["ingest"][2] == refusal, runs["ingest"]
     assert runs["recluster"][0] == 1 and runs["recluster"][2] == refusal, runs["recluster"]
     assert runs["events"][0] == 0 and len(json.loads(runs["events"][1])) >= 5, runs["events"]
+
+
+def test_output_onto_the_store_is_refused_before_anything_is_written(corpus_path, tmp_path):
+    store = _copy_store(corpus_path, tmp_path / "kept.db")
+    before = store.read_bytes()
+    for args in (["recluster"], ["events"], ["show", "event-x"], ["score", INCOMING, "--no-add"], ["ingest", INCOMING]):
+        for target in (store, tmp_path / "kept.db.usearch", tmp_path / "." / "kept.db-wal"):
+            done = run_cli(*args, "--store", store, "-o", target)
+            assert (done.returncode, done.stderr) == (1, f"divergence: [E600] {target}: is a file of the store "
+                                                         "(--store); choose another output\n"), (args, target)
+    assert store.read_bytes() == before and run_cli("check", "--store", store).returncode == 0
