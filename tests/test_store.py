@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -352,3 +353,22 @@ def test_output_onto_the_store_is_refused_before_anything_is_written(corpus_path
             assert (done.returncode, done.stderr) == (1, f"divergence: [E600] {target}: is a file of the store "
                                                          "(--store); choose another output\n"), (args, target)
     assert store.read_bytes() == before and run_cli("check", "--store", store).returncode == 0
+
+
+def test_a_document_stored_under_a_suffixed_id_is_reported_under_that_id(corpus_path, tmp_path):
+    store = _copy_store(corpus_path, tmp_path / "renamed.db")
+    other = tmp_path / "incoming" / "norland-budget" / "norland_times.txt"
+    other.parent.mkdir(parents=True)
+    original = (FIXTURES / "events" / "norland-budget" / "norland_times.txt").read_text(encoding="utf-8")
+    other.write_text(original.replace("112 votes to 64", "98 votes to 71"), encoding="utf-8")
+    done = run_cli("ingest", tmp_path / "incoming", "--store", store, "-f", "json")
+    assert done.returncode == 0, done.stderr
+    stored_as = json.loads(done.stdout)["renamed"]["norland-budget/norland_times"]
+    assert stored_as.startswith("norland-budget/norland_times~")
+    listed = {doc for event in json.loads(run_cli("events", "--store", store, "-f", "json").stdout) for doc in event["documents"]}
+    assert {"norland-budget/norland_times", stored_as} <= listed
+    other.write_text(original.replace("112 votes to 64", "97 votes to 72"), encoding="utf-8")
+    text = run_cli("ingest", tmp_path / "incoming", "--store", store).stdout
+    (line,) = [line for line in text.splitlines() if line.startswith("added")]
+    assert re.fullmatch(r"added      norland-budget/norland_times → event-[0-9a-f]{8} "
+                        r"\(stored as norland-budget/norland_times~[0-9a-f]{8}\)", line), line

@@ -151,6 +151,10 @@ def _check_output(output: Path | None) -> None:
         raise OutputError(f"{parent} is not a directory", str(output))
 
 
+def _stored_as(stored_id: str | None) -> str:
+    return f" (stored as {stored_id})" if stored_id else ""
+
+
 def _check_output_spares(output: Path | None, store: str) -> None:
     """Refuse an --output that would overwrite the store or one of its companion files (written over by the report)."""
     from divergence.store import is_database_url
@@ -349,9 +353,10 @@ def ingest(
     _report_problems(result.problems)
     if format is ListFormat.json:
         payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
+        payload["renamed"] = result.renamed
         _emit(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", output)
     else:
-        lines = [f"added      {doc_id} → {event}\n" for doc_id, event in result.added.items()]
+        lines = [f"added      {doc_id} → {event}{_stored_as(result.renamed.get(doc_id))}\n" for doc_id, event in result.added.items()]
         lines += [f"unchanged  {doc_id} (stored as {original})\n" for doc_id, original in result.unchanged.items()]
         lines.append(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
                      f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {where}\n")

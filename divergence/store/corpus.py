@@ -94,6 +94,8 @@ class IngestResult:
     """Document id → event."""
     unchanged: dict[str, str] = field(default_factory=dict)
     """Document id → the stored document with the same text."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Document id → the id it was stored under, when the store already held that id with other text."""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -326,6 +328,8 @@ class Corpus:
                 if stored_id is not None:
                     self._index(stored_id)
                     result.added[document.id] = stored_id
+                    if stored_id != document.id:
+                        result.renamed[document.id] = stored_id
         finally:
             self.index.save()
         # Later documents may have merged or moved earlier ones: report the event each one ended in.
