@@ -49,6 +49,14 @@ class MissingPath(InputError):
     code = "E105"
 
 
+class RefusedInput(InputError):
+    """The one input a command needed was set aside: raised with that problem's own code, path and message."""
+
+    def __init__(self, problem):
+        self.code = problem.code  # before line() is built by DivergenceError.__init__
+        super().__init__(problem.message, problem.path)
+
+
 class NotEnoughDocuments(DivergenceError):
     code = "E200"
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -287,3 +288,87 @@ def test_a_read_only_store_can_be_read(corpus_path, tmp_path):
     assert runs["events"][0] == 0 and len(json.loads(runs["events"][1])) >= 5, runs["events"]
     assert runs["score"][0] == 0 and json.loads(runs["score"][1])["added"] is False, runs["score"]
     assert runs["ingest"][0] == 1 and runs["ingest"][2] == f"divergence: [E503] {store}: the store is read-only (this command needs to write to it)\n"
+
+
+def test_a_sqlite_file_of_another_application_is_refused_and_left_alone(tmp_path):
+    foreign = tmp_path / "accounts.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE accounts (name TEXT)")
+        db.execute("INSERT INTO accounts VALUES ('kept')")
+    db.close()
+    for args in (["ingest", INCOMING], ["recluster"], ["events"], ["score", INCOMING, "--no-add"]):
+        done = run_cli(*args, "--store", foreign)
+        assert (done.returncode, done.stderr) == (1, f"divergence: [E500] {foreign}: not a divergence store "
+                                                     "(it holds other tables: accounts)\n"), args
+    with sqlite3.connect(foreign) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master")]
+        assert (tables, db.execute("PRAGMA user_version").fetchone()[0]) == (["accounts"], 0)
+    db.close()
+
+
+def test_scoring_an_unusable_article_is_its_own_one_line_error(corpus_path, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    for extra in (["--no-add"], []):
+        done = run_cli("score", empty, "--store", corpus_path, *extra)
+        assert (done.returncode, done.stderr) == (1, f"divergence: [E101] {empty}: the file is empty\n"), extra
+
+
+_READ_ONLY_MOUNT_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from tests.cli_runner import run_cli
+    store, incoming = sys.argv[1], sys.argv[2]
+    runs = {name: run_cli(*args, "--store", store) for name, args in {
+        "ingest": ["ingest", incoming], "recluster": ["recluster"], "events": ["events", "-f", "json"]}.items()}
+    print(json.dumps({name: [r.returncode, r.stdout, r.stderr] for name, r in runs.items()}))
+    """
+)
+
+
+def test_a_store_on_a_read_only_file_system_says_so(corpus_path, tmp_path):
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("mounting read-only in a private namespace needs root and unshare (util-linux)")
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    store = _copy_store(corpus_path, folder / "corpus.db")
+    script = f'mount --bind -o ro "{folder}" "{folder}" && exec "{sys.executable}" -c "$0" "$1" "$2"'
+    child = subprocess.run(["unshare", "-m", "sh", "-c", script, _READ_ONLY_MOUNT_CHILD, str(store), str(INCOMING)],
+                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    if child.returncode != 0 and "mount" in child.stderr:
+        pytest.skip(f"cannot mount here: {child.stderr.strip()}")
+    runs = json.loads(child.stdout)
+    refusal = f"divergence: [E503] {store}: the store is read-only (this command needs to write to it)\n"
+    assert runs["ingest"][0] == 1 and runs["ingest"][2] == refusal, runs["ingest"]
+    assert runs["recluster"][0] == 1 and runs["recluster"][2] == refusal, runs["recluster"]
+    assert runs["events"][0] == 0 and len(json.loads(runs["events"][1])) >= 5, runs["events"]
+
+
+def test_output_onto_the_store_is_refused_before_anything_is_written(corpus_path, tmp_path):
+    store = _copy_store(corpus_path, tmp_path / "kept.db")
+    before = store.read_bytes()
+    for args in (["recluster"], ["events"], ["show", "event-x"], ["score", INCOMING, "--no-add"], ["ingest", INCOMING]):
+        for target in (store, tmp_path / "kept.db.usearch", tmp_path / "." / "kept.db-wal"):
+            done = run_cli(*args, "--store", store, "-o", target)
+            assert (done.returncode, done.stderr) == (1, f"divergence: [E600] {target}: is a file of the store "
+                                                         "(--store); choose another output\n"), (args, target)
+    assert store.read_bytes() == before and run_cli("check", "--store", store).returncode == 0
+
+
+def test_a_document_stored_under_a_suffixed_id_is_reported_under_that_id(corpus_path, tmp_path):
+    store = _copy_store(corpus_path, tmp_path / "renamed.db")
+    other = tmp_path / "incoming" / "norland-budget" / "norland_times.txt"
+    other.parent.mkdir(parents=True)
+    original = (FIXTURES / "events" / "norland-budget" / "norland_times.txt").read_text(encoding="utf-8")
+    other.write_text(original.replace("112 votes to 64", "98 votes to 71"), encoding="utf-8")
+    done = run_cli("ingest", tmp_path / "incoming", "--store", store, "-f", "json")
+    assert done.returncode == 0, done.stderr
+    stored_as = json.loads(done.stdout)["renamed"]["norland-budget/norland_times"]
+    assert stored_as.startswith("norland-budget/norland_times~")
+    listed = {doc for event in json.loads(run_cli("events", "--store", store, "-f", "json").stdout) for doc in event["documents"]}
+    assert {"norland-budget/norland_times", stored_as} <= listed
+    other.write_text(original.replace("112 votes to 64", "97 votes to 72"), encoding="utf-8")
+    text = run_cli("ingest", tmp_path / "incoming", "--store", store).stdout
+    (line,) = [line for line in text.splitlines() if line.startswith("added")]
+    assert re.fullmatch(r"added      norland-budget/norland_times → event-[0-9a-f]{8} "
+                        r"\(stored as norland-budget/norland_times~[0-9a-f]{8}\)", line), line

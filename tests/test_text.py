@@ -109,3 +109,11 @@ def test_seed_pages_wrapped_at_72_columns_lose_their_chrome_and_keep_their_text(
         page_text = " ".join(" ".join(as_page.span_text(s) for s in as_page.body).split())
         wrapped_text = " ".join(" ".join(as_wrapped.span_text(s) for s in as_wrapped.body).split())
         assert wrapped_text == page_text, path.name
+
+
+def test_dates_at_the_ends_of_the_calendar_are_unknown_rather_than_a_crash():
+    last, first = dt.date.max, dt.date.min  # 9999-12-31 (a Friday), 0001-01-01 (a Monday)
+    found = {m.text: m.date for m in find_dates("On 11 March, on Saturday and yesterday", last)}
+    assert found == {"11 March": dt.date(9999, 3, 11), "on Saturday": dt.date(9999, 12, 25), "yesterday": dt.date(9999, 12, 30)}
+    found = {m.text: m.date for m in find_dates("On 11 March, on Sunday, today and yesterday", first)}
+    assert found == {"11 March": None, "on Sunday": None, "today": first, "yesterday": None}

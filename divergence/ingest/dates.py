@@ -86,11 +86,20 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+def _shifted(anchor: dt.date, days: int) -> dt.date | None:
+    """``anchor`` moved by ``days``; None past either end of the calendar (a document dated 9999-12-31 must not crash)."""
+    try:
+        return anchor + dt.timedelta(days=days)
+    except OverflowError:
+        return None
+
+
 def _nearest_past(month: int, day: int, anchor: dt.date) -> dt.date | None:
     """Year-less dates in news are in the past of the anchor, or at most a few days ahead."""
+    latest = _shifted(anchor, 7) or dt.date.max
     for year in (anchor.year + 1, anchor.year, anchor.year - 1):
         candidate = _safe_date(year, month, day)
-        if candidate and candidate <= anchor + dt.timedelta(days=7):
+        if candidate and candidate <= latest:
             return candidate
     return None
 
@@ -131,7 +140,7 @@ def find_dates(text: str, anchor: dt.date | None = None, offset: int = 0) -> lis
         date = None
         if anchor is not None and weekday is not None:
             back = (anchor.weekday() - weekday) % 7
-            date = anchor - dt.timedelta(days=back)
+            date = _shifted(anchor, -back)
         taken.append((match.start(), match.end()))
         found.append(DateMention(text=match.group(0), start=offset + match.start(), end=offset + match.end(),
                                  date=date, certain=date is not None))
@@ -139,7 +148,7 @@ def find_dates(text: str, anchor: dt.date | None = None, offset: int = 0) -> lis
         if not free(match.start(), match.end()):
             continue
         shift = _RELATIVE_DAYS.get(match.group(0).lower().replace("’", "'"), 0)
-        date = anchor + dt.timedelta(days=shift) if anchor else None
+        date = _shifted(anchor, shift) if anchor else None
         found.append(DateMention(text=match.group(0), start=offset + match.start(), end=offset + match.end(),
                                  date=date, certain=date is not None))
     found.sort(key=lambda mention: mention.start)

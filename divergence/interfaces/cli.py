@@ -151,6 +151,21 @@ def _check_output(output: Path | None) -> None:
         raise OutputError(f"{parent} is not a directory", str(output))
 
 
+def _stored_as(stored_id: str | None) -> str:
+    return f" (stored as {stored_id})" if stored_id else ""
+
+
+def _check_output_spares(output: Path | None, store: str) -> None:
+    """Refuse an --output that would overwrite the store or one of its companion files (written over by the report)."""
+    from divergence.store import is_database_url
+
+    if output is None or is_database_url(store):
+        return
+    stored = Path(store).resolve()
+    if output.resolve() in {stored, *(stored.with_name(stored.name + tail) for tail in ("-wal", "-shm", "-journal", ".usearch"))}:
+        raise OutputError("is a file of the store (--store); choose another output", str(output))
+
+
 def _emit(content: str, output: Path | None) -> None:
     """Write to stdout, or to ``output`` atomically (a temporary file renamed over it, removed on failure)."""
     if output is None:
@@ -327,6 +342,7 @@ def ingest(
     from divergence.store.corpus import Corpus
 
     _check_output(output)
+    _check_output_spares(output, store)
     runtime, inputs, problems = runtime_for(_settings(model, set_)), paths, None
     with _progress("loading the encoder and the store, ingesting"):
         if (chosen := _engine(engine, ray_address)) is not None:  # embed on the engine; events are still assigned here, in order
@@ -337,9 +353,10 @@ def ingest(
     _report_problems(result.problems)
     if format is ListFormat.json:
         payload = {"added": result.added, "unchanged": result.unchanged, "problems": [p.model_dump() for p in result.problems], "documents": total}
+        payload["renamed"] = result.renamed
         _emit(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", output)
     else:
-        lines = [f"added      {doc_id} → {event}\n" for doc_id, event in result.added.items()]
+        lines = [f"added      {doc_id} → {event}{_stored_as(result.renamed.get(doc_id))}\n" for doc_id, event in result.added.items()]
         lines += [f"unchanged  {doc_id} (stored as {original})\n" for doc_id, original in result.unchanged.items()]
         lines.append(f"{len(result.added)} added, {len(result.unchanged)} already stored, "
                      f"{sum(p.set_aside for p in result.problems)} set aside; {total} documents in {where}\n")
@@ -361,6 +378,7 @@ def events(store: StoreOption, format: ListFormatOption = ListFormat.text, outpu
     from divergence.store import open_store
 
     _check_output(output)
+    _check_output_spares(output, store)
     _open_existing(store)
     with open_store(store, _settings(model, None).model, read_only=True) as opened:
         rows = opened.events()
@@ -388,6 +406,7 @@ def show(
     from divergence.store.corpus import Corpus
 
     _check_output(output)
+    _check_output_spares(output, store)
     _open_existing(store)
     settings = _settings(model, set_)
     with _progress("loading the encoder and judging"), Corpus(store, settings, read_only=True) as corpus:
@@ -418,6 +437,7 @@ def score(
     from divergence.report.render import print_score, to_json
 
     _check_output(output)
+    _check_output_spares(output, store)
     if no_add:
         _open_existing(store)
     settings = _settings(model, set_)
@@ -523,6 +543,7 @@ def recluster(
     if first is not None and last is not None and first > last:
         raise typer.BadParameter(f"--since {since} is after --until {until}")
     _check_output(output)
+    _check_output_spares(output, store)
     _open_existing(store)
     with _progress("loading the encoder and the store, reclustering"), Corpus(store, _settings(model, set_)) as corpus:
         result = corpus.recluster(first, last)

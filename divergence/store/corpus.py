@@ -38,7 +38,7 @@ from divergence.datamodel import (
     ScoreReport,
     Status,
 )
-from divergence.errors import DivergenceError
+from divergence.errors import DivergenceError, RefusedInput
 from divergence.events.assemble import describe_signals, event_id_for, event_link
 from divergence.events.cluster import EventClusterer
 from divergence.events.copies import content_hash, is_copy
@@ -94,6 +94,8 @@ class IngestResult:
     """Document id → event."""
     unchanged: dict[str, str] = field(default_factory=dict)
     """Document id → the stored document with the same text."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Document id → the id it was stored under, when the store already held that id with other text."""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -326,6 +328,8 @@ class Corpus:
                 if stored_id is not None:
                     self._index(stored_id)
                     result.added[document.id] = stored_id
+                    if stored_id != document.id:
+                        result.renamed[document.id] = stored_id
         finally:
             self.index.save()
         # Later documents may have merged or moved earlier ones: report the event each one ended in.
@@ -356,6 +360,8 @@ class Corpus:
         """Which event the article belongs to, what it omits, adds and contradicts, and how divergent it is."""
         prepared, claims, problems = prepare_inputs([source], self.settings, None)
         if not prepared:
+            if len(problems) == 1:
+                raise RefusedInput(problems[0])
             message = "; ".join(f"{p.path}: [{p.code}] {p.message}" for p in problems) or "nothing to score"
             raise DivergenceError(message)
         document = prepared[0]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -163,6 +164,11 @@ def _mapped(method):
     return wrapper
 
 
+def _writable(path: Path) -> bool:
+    """Whether the store and its folder (where SQLite keeps the -wal and -shm files) may be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 def validate_id(doc_id: str, where: str | None = None) -> str:
     """Document ids are one line of printable text: a control character would split listings and reports."""
     if not doc_id or any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in doc_id):
@@ -225,11 +231,21 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            # Schema 0 is an empty file we may create a store in; one with tables belongs to another application.
+            foreign = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                                      "ORDER BY name LIMIT 3").fetchall() if version == 0 else []
         except sqlite3.DatabaseError as error:
             mapped = store_error(error, self.path)
-            if type(mapped) is StoreError or "not a database" in str(error):
+            if not read_only and "unable to open" in str(error) and self.path.is_file() and not _writable(self.path):
+                # A WAL store on a read-only file system cannot even be opened for writing: that is what the user must hear.
+                mapped = StoreReadOnly("the store is read-only (this command needs to write to it)", str(self.path))
+            elif type(mapped) is StoreError or "not a database" in str(error):
                 mapped = StoreError(f"not a divergence store ({error})", str(self.path))
             raise mapped from error
+        if foreign:
+            self.db.close()
+            raise StoreError(f"not a divergence store (it holds other tables: {', '.join(name for (name,) in foreign)})",
+                             str(self.path))
         if version > SCHEMA_VERSION:
             raise StoreError(f"made by a newer divergence (schema {version}, this one knows {SCHEMA_VERSION})", str(self.path))
         if version < SCHEMA_VERSION and migrate:
