@@ -242,8 +242,9 @@ def without_family(table: Table, dataset: str) -> Table:
 
 
 def adapt(base: ClaimJudge, news: Table, penalty: float = ADAPT_PENALTY) -> ClaimJudge:
-    """The base judge with a news term: coverage scores that may turn the base's partial into absent (see
-    ClaimJudge.news) in same-language pairs with no named conflict.
+    """The base judge with a news term: coverage scores that may turn the base's partial into absent, or into supported
+    where the other document holds every word of the claim (see ClaimJudge.news), in same-language pairs with no named
+    conflict.
 
     The base (fitted on the development sets, :func:`fit`) learned what sentence pairs look like; on whole articles
     about one event it calls same-topic claims ``partial``. Refitting everything with the news rows weighted up moves

@@ -245,3 +245,25 @@ def test_news_term_only_turns_partial_into_absent_and_moves_as_far_as_the_penalt
     assert (after[before != partial] == before[before != partial]).all()
     held = adapt(base, news, penalty=1e6)
     assert (held.predict_proba(vectors, False).argmax(axis=1) == before).all()
+
+
+def test_news_term_promotes_partial_to_supported_only_when_the_other_document_holds_every_claim_word(settings):
+    """A claim with a word the other article never uses ("Mali") is not the same fact, whatever the news term says."""
+    from dev.train_judge import Table, adapt, base_of
+    from divergence.judge.features import FEATURES
+
+    base = base_of(ClaimJudge.load(judge_model_path(settings)))
+    rng = np.random.default_rng(3)
+    vectors = base.coverage.mean + rng.normal(size=(80, len(FEATURES))) * base.coverage.scale
+    vectors[:, FEATURES.index("cross_lingual")] = 0
+    covered = np.arange(80) % 2 == 0
+    vectors[:, FEATURES.index("word_coverage_document")] = np.where(covered, 1.0, 0.8)
+    supported, partial = CLASSES.index(Status.supported), CLASSES.index(Status.partial)
+    before = base.predict_proba(vectors, False).argmax(axis=1)
+    assert (before[covered] == partial).any() and (before[~covered] == partial).any()
+    # Every row labelled supported: partial rows whose every word the other document holds follow, the rest stay.
+    news = Table(list(vectors), [supported] * 80, ["real_news"] * 80, [False] * 80, ["s"] * 80)
+    after = adapt(base, news, penalty=0.01).predict_proba(vectors, False).argmax(axis=1)
+    assert (after[covered & (before == partial)] == supported).all()
+    assert (after[~covered] == before[~covered]).all()
+    assert (after[before != partial] == before[before != partial]).all()

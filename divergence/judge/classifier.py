@@ -56,6 +56,17 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
+def covers_specific_words(vectors: np.ndarray) -> np.ndarray:
+    """Whether the other document holds every content word of the claim (same-language rows).
+
+    A content word the other document never uses is specific to the claim within the event ("Mali" against a call
+    readout that never names it), and evidence drawn from that document cannot hold it: such a claim is not the
+    same fact, however many of the event's shared names and words it repeats. Words the other document does use
+    are left to the model. Cross-lingual rows carry no word coverage (0) and are never covered here.
+    """
+    return np.atleast_2d(vectors)[:, FEATURES.index("word_coverage_document")] >= 1.0 - 1e-9
+
+
 @dataclass
 class ClaimJudge:
     """Two logistic models, stored as JSON (no pickle).
@@ -73,10 +84,11 @@ class ClaimJudge:
     """The encoder and the settings (:data:`FITTED_SETTINGS`) the features were computed with."""
     news: LogisticModel | None = None
     """What whole news articles about one event teach (dev.train_judge.adapt), added to the coverage scores of
-    same-language pairs with no named conflict. It may only turn the base's ``partial`` into ``absent``: a claim the
-    other article never makes, on the event's shared names and vocabulary, is where the base goes wrong, and the
-    features cannot tell a same-topic claim from the same fact well enough to let it promote anything to
-    ``supported``. Cross-lingual pairs and named conflicts are decided by the base models alone."""
+    same-language pairs with no named conflict. It may turn the base's ``partial`` into ``absent`` (a claim the
+    other article never makes, on the event's shared names and vocabulary, is where the base goes wrong), and into
+    ``supported`` only where the other article holds every content word of the claim (:func:`covers_specific_words`):
+    without that gate the features cannot tell a same-topic claim from the same fact. Cross-lingual pairs and named
+    conflicts are decided by the base models alone."""
 
     def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool) -> np.ndarray:
         vectors = np.atleast_2d(vectors)
@@ -87,7 +99,9 @@ class ClaimJudge:
             adjusted = _softmax(self.coverage.scores(vectors) + self.news.scores(vectors))
             partial, absent = CLASSES.index(Status.partial), CLASSES.index(Status.absent)
             demoted = applies & (covered.argmax(axis=1) == partial) & (adjusted.argmax(axis=1) == absent)
-            covered = np.where(demoted[:, None], adjusted, covered)
+            promoted = (applies & covers_specific_words(vectors) & (covered.argmax(axis=1) == partial)
+                        & (adjusted.argmax(axis=1) == CLASSES.index(Status.supported)))
+            covered = np.where((demoted | promoted)[:, None], adjusted, covered)
         real = 1.0 / (1.0 + np.exp(-np.clip(self.conflict.scores(vectors)[:, 0], -40, 40)))
         real = real * np.broadcast_to(np.asarray(has_conflict, dtype=np.float64), real.shape)
         return np.column_stack([covered * (1.0 - real)[:, None], real])
