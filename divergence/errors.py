@@ -104,6 +104,12 @@ class StoreReadOnly(StoreError):
     code = "E503"
 
 
+class EngineError(DivergenceError):
+    """The Ray cluster of --ray-address could not be reached or joined."""
+
+    code = "E700"
+
+
 class OutputError(DivergenceError):
     """The report could not be written where --output asked."""
 
@@ -148,6 +154,7 @@ CODES = {
     "E502": "the store file is damaged",
     "E503": "the store is read-only",
     "E600": "the output could not be written",
+    "E700": "the Ray cluster could not be reached",
     DECODED_WITH_REPLACEMENT: "a few bytes were not valid in the file's encoding and were replaced",
     INPUT_CUT: "the input was larger than the configured cap and was cut",
     NOT_FOUND: "HTTP route not found",

@@ -27,7 +27,7 @@ from divergence.config import Settings
 from divergence.datamodel import Claim, Document, Event, Problem
 from divergence.encoder.centring import Centering, background_sentences
 from divergence.engines.precomputed import PrecomputedEncoder, judge_one_event, precomputed_runtime
-from divergence.errors import ConfigError
+from divergence.errors import ConfigError, EngineError
 from divergence.ingest.load import load_documents
 from divergence.ingest.prepare import Input, prepare
 from divergence.judge.align import evidence_units
@@ -48,6 +48,27 @@ class EncoderActor:
         return {"position": batch["position"], "vector": vectors.astype(np.float32)}
 
 
+RAY_CONNECT_SECONDS = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """A cluster address nobody answers on is one line now: Ray itself retries for minutes, logging as it goes."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise EngineError(f"not a Ray address (host:port or ray://host:port): {error}", address) from error
+    if not host or port is None:
+        raise EngineError("not a Ray address (host:port or ray://host:port)", address)
+    try:
+        socket.create_connection((host, port), timeout=RAY_CONNECT_SECONDS).close()
+    except OSError as error:
+        raise EngineError(f"cannot reach the Ray cluster: {error.strerror or error}", address) from error
+
+
 class RayEngine:
     def __init__(self, address: str | None = None, num_cpus: int | None = None):
         try:
@@ -55,10 +76,16 @@ class RayEngine:
         except ImportError as error:
             raise ConfigError("--engine ray needs Ray: pip install -e '.[ray]'") from error
         self.ray = ray
+        if address and address != "auto":
+            _check_reachable(address)
         if not ray.is_initialized():
             options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
             if address:
-                ray.init(address=address, **options)
+                try:
+                    ray.init(address=address, **options)
+                except (ConnectionError, TimeoutError, RuntimeError, ValueError) as error:
+                    raise EngineError(f"cannot join the Ray cluster: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
+                                      address) from error
             else:  # a local instance: its workers import the same divergence as this process
                 package_root = str(Path(divergence.__file__).resolve().parent.parent)
                 path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
