@@ -32,7 +32,7 @@ import numpy as np
 from divergence.datamodel import Claim, Document
 from divergence.errors import NotInStore, StoreError
 from divergence.events.assemble import event_id_for
-from divergence.store.sqlite import EventRow, StoredDocument, document_vector_bytes, event_day, now
+from divergence.store.sqlite import EventRow, StoredDocument, document_vector_bytes, event_day, now, planned_moves
 
 PARTITION_DAYS = 7
 """Width of a time partition in event days (a week): the unit of event-assignment locks and of the vector index."""
@@ -400,25 +400,18 @@ class PostgresStore:
         """
         try:
             with self._lock, self.db.transaction():
-                emptied = set()
-                for event, documents in groups.items():
+                for event in groups:
                     self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
                                     (event, now(), labels.get(event)))
-                    held = dict(self.db.execute("SELECT document, event FROM event_documents WHERE document = ANY(%s)",
-                                                (list(documents),)).fetchall())
-                    for doc_id in documents:
-                        if doc_id not in held:
-                            raise NotInStore(f"no document {doc_id!r}", self.path)
-                        if held[doc_id] == event:
-                            continue
-                        emptied.add(held[doc_id])
-                        if doc_id in links:
-                            probability, reason = links[doc_id]
-                            self.db.execute("UPDATE event_documents SET event = %s, probability = %s, reason = %s WHERE document = %s",
-                                            (event, probability, reason, doc_id))
-                        else:  # renamed with the company it keeps: its tie stays as recorded
-                            self.db.execute("UPDATE event_documents SET event = %s WHERE document = %s", (event, doc_id))
-                for event in sorted(emptied - set(groups)):
+                moves, emptied = planned_moves(groups, self.events_of(d for documents in groups.values() for d in documents), self.path)
+                for doc_id, event in moves:
+                    if doc_id in links:
+                        probability, reason = links[doc_id]
+                        self.db.execute("UPDATE event_documents SET event = %s, probability = %s, reason = %s WHERE document = %s",
+                                        (event, probability, reason, doc_id))
+                    else:  # renamed with the company it keeps: its tie stays as recorded
+                        self.db.execute("UPDATE event_documents SET event = %s WHERE document = %s", (event, doc_id))
+                for event in emptied:
                     self.db.execute("DELETE FROM events WHERE id = %s AND NOT EXISTS (SELECT 1 FROM event_documents WHERE event = %s)",
                                     (event, event))
         except self._errors as error:

@@ -192,6 +192,20 @@ def check_store(path: str | Path) -> str:
     return "ok"
 
 
+def planned_moves(groups: dict[str, list[str]], held: dict[str, str], path: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """What a regrouping changes, for either backend: (document, its new event) for every document that moves, and
+    the events it may leave empty (in id order). ``held``: document → its event now; a document not held is NotInStore."""
+    moves, left = [], set()
+    for event, documents in groups.items():
+        for doc_id in documents:
+            if doc_id not in held:
+                raise NotInStore(f"no document {doc_id!r}", path)
+            if held[doc_id] != event:
+                moves.append((doc_id, event))
+                left.add(held[doc_id])
+    return moves, sorted(left - set(groups))
+
+
 @dataclass
 class StoredDocument:
     document: Document
@@ -541,22 +555,16 @@ class Store:
         others keep theirs). Events left without documents are deleted. A crash leaves the grouping as it was.
         """
         with self._transaction():
-            emptied = set()
-            for event, documents in groups.items():
+            for event in groups:
                 self.db.execute("INSERT OR IGNORE INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, now(), labels.get(event)))
-                for doc_id in documents:
-                    row = self.db.execute("SELECT event FROM event_documents WHERE document = ?", (doc_id,)).fetchone()
-                    if row is None:
-                        raise NotInStore(f"no document {doc_id!r}", str(self.path))
-                    if row[0] == event:
-                        continue
-                    emptied.add(row[0])
-                    if doc_id in links:
-                        probability, reason = links[doc_id]
-                        self.db.execute("UPDATE event_documents SET event = ?, probability = ?, reason = ? WHERE document = ?",
-                                        (event, probability, reason, doc_id))
-                    else:  # renamed with the company it keeps: its tie stays as recorded
-                        self.db.execute("UPDATE event_documents SET event = ? WHERE document = ?", (event, doc_id))
-            for event in sorted(emptied - set(groups)):
+            moves, emptied = planned_moves(groups, self.events_of(d for documents in groups.values() for d in documents), str(self.path))
+            for doc_id, event in moves:
+                if doc_id in links:
+                    probability, reason = links[doc_id]
+                    self.db.execute("UPDATE event_documents SET event = ?, probability = ?, reason = ? WHERE document = ?",
+                                    (event, probability, reason, doc_id))
+                else:  # renamed with the company it keeps: its tie stays as recorded
+                    self.db.execute("UPDATE event_documents SET event = ? WHERE document = ?", (event, doc_id))
+            for event in emptied:
                 self.db.execute("DELETE FROM events WHERE id = ? AND NOT EXISTS (SELECT 1 FROM event_documents WHERE event = ?)",
                                 (event, event))
