@@ -196,17 +196,9 @@ def score(
     return scored.model_copy(update={"provenance": provenance_of(runtime)})
 
 
-def _score_in_store(
-    source: Input,
-    store: str | Path,
-    settings: Settings | None = None,
-    *,
-    add: bool = True,
-    runtime: Runtime | None = None,
-    **overrides,
-):
+def _score_in_store(source: Input, store: str | Path, *, add: bool, runtime: Runtime):
     """The score report as the store makes it (``score`` adds its provenance)."""
     from divergence.store.corpus import Corpus
 
-    with Corpus(store, runtime=_runtime(settings, runtime, overrides), read_only=not add) as corpus:
+    with Corpus(store, runtime=runtime, read_only=not add) as corpus:
         return corpus.score(source, add=add)
