@@ -43,3 +43,20 @@ def fixture_reports(settings):
     for gold in claim_golds(FIXTURES):
         reports[gold["event"]] = (gold, compare([FIXTURES / "events" / gold["event"]], settings))
     return reports
+
+
+@pytest.fixture(scope="session")
+def analyzed_events(settings) -> dict[str, list[str]]:
+    """Event id → documents, as `analyze` finds them in the fixtures: what every store must agree with."""
+    from divergence import analyze
+
+    return {e.id: sorted(e.documents) for e in analyze([FIXTURES / "events"], settings).events}
+
+
+@pytest.fixture(scope="session")
+def fixture_documents() -> list:
+    from divergence.ingest.load import load_documents
+
+    documents, problems = load_documents([FIXTURES / "events"])
+    assert not problems
+    return documents

@@ -27,7 +27,7 @@ from divergence.store.corpus import Corpus
 from divergence.store.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 from tests.conftest import FIXTURES, ROOT
 from tests.test_api import _free_port
-from tests.test_store_regroup import ORDERS, analyze_fixtures, ingest_in_order, load_fixture_documents, split_off, stored_events
+from tests.test_store_regroup import ORDERS, ingest_in_order, split_off, stored_events
 
 INCOMING = FIXTURES / "incoming" / "baltic_daily.txt"
 MODEL = "builtin:multilingual-e5-small"
@@ -226,16 +226,6 @@ def test_newer_schema_is_refused_clearly(postgres, settings):
         store.db.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION + 5,))
     with pytest.raises(Exception, match="newer divergence"):
         PostgresStore(url, settings.model)
-
-
-@pytest.fixture(scope="module")
-def analyzed_events(settings) -> dict[str, list[str]]:
-    return analyze_fixtures(settings)
-
-
-@pytest.fixture(scope="module")
-def fixture_documents():
-    return load_fixture_documents()
 
 
 @pytest.mark.parametrize("seed", ORDERS)

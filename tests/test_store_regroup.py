@@ -10,41 +10,11 @@ import random
 
 import pytest
 
-from divergence.ingest.load import load_documents
 from divergence.store.corpus import Corpus
 from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES
 
 ORDERS = (1, 2, 3, 4, 5)
-
-
-_ANALYZED: dict[str, dict[str, list[str]]] = {}
-
-
-def analyze_fixtures(settings) -> dict[str, list[str]]:
-    """Event id → documents, as `analyze` finds them in the fixtures (computed once per settings)."""
-    from divergence import analyze
-
-    key = settings.model_dump_json()
-    if key not in _ANALYZED:
-        _ANALYZED[key] = {e.id: sorted(e.documents) for e in analyze([FIXTURES / "events"], settings).events}
-    return _ANALYZED[key]
-
-
-def load_fixture_documents() -> list:
-    documents, problems = load_documents([FIXTURES / "events"])
-    assert not problems
-    return documents
-
-
-@pytest.fixture(scope="module")
-def analyzed_events(settings) -> dict[str, list[str]]:
-    return analyze_fixtures(settings)
-
-
-@pytest.fixture(scope="module")
-def fixture_documents():
-    return load_fixture_documents()
 
 
 def stored_events(corpus: Corpus) -> dict[str, list[str]]:
