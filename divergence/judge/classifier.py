@@ -92,11 +92,12 @@ class ClaimJudge:
 
     def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool) -> np.ndarray:
         vectors = np.atleast_2d(vectors)
-        covered = _softmax(self.coverage.scores(vectors))
+        base = self.coverage.scores(vectors)
+        covered = _softmax(base)
         if self.news is not None:
             conflicted = np.broadcast_to(np.asarray(has_conflict, dtype=bool), (len(vectors),))
             applies = (vectors[:, FEATURES.index("cross_lingual")] == 0) & ~conflicted
-            adjusted = _softmax(self.coverage.scores(vectors) + self.news.scores(vectors))
+            adjusted = _softmax(base + self.news.scores(vectors))
             partial, absent = CLASSES.index(Status.partial), CLASSES.index(Status.absent)
             demoted = applies & (covered.argmax(axis=1) == partial) & (adjusted.argmax(axis=1) == absent)
             promoted = (applies & covers_specific_words(vectors) & (covered.argmax(axis=1) == partial)
