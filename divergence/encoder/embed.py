@@ -114,8 +114,7 @@ class Encoder:
         self._dimension: int | None = None
         if self.backend == "onnx-int8":
             self._artefact = fast_artefact_path(settings)
-            built = (self._artefact / "model.onnx").stat()
-            fingerprint = f"{_fingerprint(self.path)}|int8-{int(built.st_mtime)}-{built.st_size}"
+            fingerprint = f"{_fingerprint(self.path)}|int8-{_built_stamp(self._artefact)}"
         else:
             fingerprint = _fingerprint(self.path)
         self.cache = (
@@ -203,12 +202,20 @@ class Encoder:
         return np.stack([found[key] for key in keys])
 
 
+def _built_stamp(artefact: Path) -> str:
+    """When and how large the int8 build is: a rebuilt model gets other cache entries and another loaded encoder."""
+    from divergence.encoder.fast import MODEL_FILE
+
+    built = (artefact / MODEL_FILE).stat()
+    return f"{int(built.st_mtime)}-{built.st_size}"
+
+
 def encoder_key(settings: Settings) -> tuple:
     """What identifies a loaded encoder: the settings it reads and its files' fingerprint."""
     path = resolve_model(settings, build=False)
     backend = choose_backend(settings)
     artefact = fast_artefact_path(settings) if backend == "onnx-int8" else None
-    built = (artefact / "model.onnx").stat().st_mtime if artefact is not None else None
+    built = _built_stamp(artefact) if artefact is not None else None
     return (settings.model, settings.device, str(settings.cache_dir), settings.query_prefix, settings.embedding_cache,
             settings.batch_size, _fingerprint(path), backend, built)
 
