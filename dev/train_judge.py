@@ -337,8 +337,10 @@ _BUILDERS = ("pairsets", "devsets", "real_news_eval", "real_news_gold", "fixture
 
 
 _AFTER_FEATURES = ("divergence/report", "divergence/interfaces", "divergence/store", "divergence/engines", "divergence/judge/classifier.py",
-                   "divergence/judge/nli.py", "divergence/judge/aggregate.py")
+                   "divergence/judge/nli.py", "divergence/judge/aggregate.py", "divergence/judge/parts.py")
 """Code that reads the judge's decisions but shapes no row (of classifier.py, only ``scored`` does, hashed on its own)."""
+DECISION_SETTINGS = ("judge_atoms", "partial_needs_alignment")
+"""Settings that act on the judge's decisions (divergence.judge.parts, classifier.judge), never on a row's features."""
 
 
 def _after_features(relative: Path) -> bool:
@@ -357,7 +359,7 @@ def _fingerprint(settings: Settings) -> str:
     # Of this module, only what builds rows: fitting choices (weights, C) change without rebuilding them.
     for builder in (Table, _document, PairReader, development_table, fixture_table, real_news_table, scored):
         digest.update(inspect.getsource(builder).encode("utf-8"))
-    digest.update(settings.model_dump_json(exclude={"judge_model", "same_event_model", "cache_dir", "models_dir"}).encode("utf-8"))
+    digest.update(settings.model_dump_json(exclude={"judge_model", "same_event_model", "cache_dir", "models_dir", *DECISION_SETTINGS}).encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -142,6 +142,16 @@ class Settings(BaseModel):
     nli_threshold: float = Field(
         0.9, description="NLI probability from which the cross-encoder's opinion overrides the judge (contradiction or entailment)."
     )
+    judge_atoms: bool = Field(
+        True, description="Judge each fact of a claim that states several (Claim.atoms) against the other document on its "
+        "own, and give the claim the combination of their statuses (contradicted if any part is, supported if all are, "
+        "absent if none is covered, partial otherwise); the reason names the parts supported and absent.",
+    )
+    partial_needs_alignment: bool = Field(
+        True, description="A single fact is 'partial' only when its best evidence is its own counterpart (similarity >= "
+        "supported_threshold, or a mutual best match >= partial_threshold at least mutual_margin ahead of the runner-up); "
+        "the judge's 'partial' on a merely topical best match is 'absent'. False: the judge's most probable status stands.",
+    )
 
     # --- event clustering (see divergence.events.cluster) ----------------------------
     same_event_model: Path | None = Field(

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 class Status(StrEnum):
@@ -138,6 +138,18 @@ class AttributionDivergence(BaseModel):
     description: str
 
 
+class PartJudgement(BaseModel):
+    """Report 1.4: one atom of a claim that states several facts (``Claim.atoms``), judged on its own against the other document."""
+
+    start: int
+    end: int
+    text: str = Field(description="The atom's own words: ``Document.text[start:end]``.")
+    status: Status = Field(description="Never partial from topic overlap: a part is supported, absent or contradicted unless its own evidence covers it in part.")
+    score: float = Field(description="Corrected similarity of the atom's statement to its best evidence.")
+    evidence: Evidence | None = None
+    reason: str
+
+
 class Judgement(BaseModel):
     status: Status
     score: float = Field(description="Corrected similarity of the claim to its best evidence (≈0 unrelated, ≈1 translation).")
@@ -153,6 +165,11 @@ class Judgement(BaseModel):
     )
     nli: dict[str, float] | None = Field(
         None, description="Opinion of the optional NLI cross-encoder (entailment / neutral / contradiction), when one is configured."
+    )
+    parts: list[PartJudgement] = Field(
+        default_factory=list, description="Report 1.4: for a claim that states several facts, each fact's own judgement; the claim's "
+        "status combines them (contradicted if any part is, supported if all are, absent if none is covered, partial otherwise). "
+        "Empty for a claim that is one fact."
     )
 
 
@@ -270,7 +287,7 @@ class Provenance(BaseModel):
 class Report(BaseModel):
     model_config = ConfigDict(json_schema_extra=_schema_version_required)
 
-    schema_version: Literal["1.3"] = SCHEMA_VERSION
+    schema_version: Literal["1.4"] = SCHEMA_VERSION
     generator: str = "divergence"
     model: str
     provenance: Provenance | None = None
@@ -284,7 +301,7 @@ class ScoreReport(BaseModel):
 
     model_config = ConfigDict(json_schema_extra=_schema_version_required)
 
-    schema_version: Literal["1.3"] = SCHEMA_VERSION
+    schema_version: Literal["1.4"] = SCHEMA_VERSION
     generator: str = "divergence"
     model: str
     provenance: Provenance | None = None

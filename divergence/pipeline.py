@@ -23,8 +23,8 @@ from divergence.events.copies import find_copies, fingerprint
 from divergence.events.mixed import discount_date_conflicts, event_groups, mixed_event_warnings
 from divergence.events.profile import Profile, build_profile
 from divergence.ingest.prepare import Input, prepare_inputs
-from divergence.judge.align import evidence_units
 from divergence.judge.event import judge_event
+from divergence.judge.parts import judged_texts
 from divergence.report.provenance import provenance_of
 from divergence.runtime import Runtime, runtime_for
 
@@ -137,9 +137,8 @@ def _judge_events(jobs: dict[str, list[Document]], claims: dict[str, list[Claim]
 
 
 def _prefetch_evidence(documents: Sequence[Document], claims: dict[str, list[Claim]], runtime: Runtime) -> None:
-    """The joined evidence units the judge will read, embedded in one batch (the claims are embedded already)."""
-    window = runtime.settings.evidence_window
-    runtime.prefetch(u.text for d in documents for u in evidence_units(d, claims[d.id], window)[len(claims[d.id]) :])
+    """The joined evidence units (and atom statements) the judge will read, embedded in one batch (the claims are embedded already)."""
+    runtime.prefetch(text for d in documents for text in judged_texts(d, claims[d.id], runtime.settings))
 
 
 def _cluster_inputs(

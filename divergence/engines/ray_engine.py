@@ -31,6 +31,7 @@ from divergence.errors import ConfigError, EngineError
 from divergence.ingest.load import load_documents
 from divergence.ingest.prepare import Input, prepare
 from divergence.judge.align import evidence_units
+from divergence.judge.parts import atom_statements, judged_texts
 from divergence.runtime import Runtime
 
 EMBED_BATCH_ROWS = 256
@@ -133,6 +134,7 @@ class RayEngine:
             texts += [c.text for c in claims]
             if evidence:
                 texts += [u.text for u in evidence_units(prepared, claims, settings.evidence_window)]
+                texts += atom_statements(claims)[1] if settings.judge_atoms else []
         table = self.embed_texts(texts, settings)
         dimension = len(next(iter(table.values())))
         local = precomputed_runtime(settings, PrecomputedEncoder(table, dimension))
@@ -151,6 +153,7 @@ class RayEngine:
         for event_id, sources in jobs.items():
             # Each task carries only its event's vectors: the evidence units its judge will embed.
             texts = {u.text for d in sources for u in evidence_units(d, claims[d.id], settings.evidence_window)}
+            texts |= {t for d in sources for t in judged_texts(d, claims[d.id], settings)}
             encoder = PrecomputedEncoder({text: table[text] for text in texts}, runtime.encoder.dimension)
             futures[event_id] = self._judge.remote(settings, encoder, centring, sources, {d.id: claims[d.id] for d in sources},
                                                    event_id, {d.id: vectors[d.id] for d in sources})

@@ -22,7 +22,7 @@ import numpy as np
 from divergence.config import Settings
 from divergence.datamodel import Claim, Conflict, Evidence, Judgement, Status
 from divergence.judge.align import Match
-from divergence.judge.features import FEATURES, DocumentFacts, Observation, observe
+from divergence.judge.features import FEATURES, DocumentFacts, Observation, is_aligned, observe
 
 CLASSES = (Status.supported, Status.partial, Status.absent, Status.contradicted)
 FITTED_SETTINGS = ("supported_threshold", "partial_threshold", "related_threshold", "mutual_margin", "evidence_window")
@@ -151,8 +151,10 @@ def decide(probabilities: np.ndarray, conflicts: list[Conflict]) -> Status:
     return Status.absent
 
 
-def reason_for(status: Status, observation: Observation, score: float, probability: float) -> str:
+def reason_for(status: Status, observation: Observation, score: float, probability: float, topical: bool = False) -> str:
     confidence = f"p={probability:.2f}"
+    if topical:
+        return f"no sentence of the other document says this: its best match only shares the topic (similarity {score:.2f}, {confidence})"
     if status is Status.contradicted:
         return f"{describe_conflicts(observation.conflicts)} ({confidence})"
     if status is Status.supported:
@@ -161,6 +163,18 @@ def reason_for(status: Status, observation: Observation, score: float, probabili
         detail = f"; not covered: {_quoted(observation.missing)}" if observation.missing else ""
         return f"covers part of it (similarity {score:.2f}, {confidence}){detail}"
     return f"no sentence of the other document says this (best match {score:.2f}, {confidence})"
+
+
+def backs_partial(match: Match, settings: Settings) -> bool:
+    """Whether a ``partial`` for one fact rests on evidence about that fact, not merely on its topic.
+
+    Two articles about one event share its names and words, so a same-topic sentence is where a fact the other
+    article never states finds its best match, and the coverage model reads it as partial support. With
+    ``partial_needs_alignment`` the fact is partial only when that evidence is its own counterpart
+    (:func:`divergence.judge.features.is_aligned`); otherwise it is absent. Partial also comes from a claim's parts
+    (:mod:`divergence.judge.parts`).
+    """
+    return not settings.partial_needs_alignment or is_aligned(match, settings)
 
 
 def scored(match: Match | None, settings: Settings) -> bool:
@@ -189,11 +203,19 @@ def judge(
     observation = observe(claim, match, facts, claim.language, settings)
     probabilities = model.predict_proba(observation.vector(), bool(observation.conflicts))[0]
     status = decide(probabilities, observation.conflicts)
+    topical = status is Status.partial and not backs_partial(match, settings)
+    if topical:
+        # Partial support read off a same-topic sentence is, by rule, no support: its probability counts as absent.
+        partial, absent = CLASSES.index(Status.partial), CLASSES.index(Status.absent)
+        probabilities = probabilities.copy()
+        probabilities[absent] += probabilities[partial]
+        probabilities[partial] = 0.0
+        status = Status.absent
     judgement = Judgement(
         status=status,
         score=score,
         evidence=evidence,
-        reason=reason_for(status, observation, score, float(probabilities[CLASSES.index(status)])),
+        reason=reason_for(status, observation, score, float(probabilities[CLASSES.index(status)]), topical),
         conflicts=observation.conflicts if status is Status.contradicted else [],
         missing=observation.missing if status is Status.partial else [],
         probabilities={c.value: round(float(p), 4) for c, p in zip(CLASSES, probabilities, strict=True)},

@@ -14,6 +14,7 @@ from divergence.ingest.attribution import attribution_divergence
 from divergence.judge.align import Match, best_matches, evidence_units
 from divergence.judge.classifier import judge
 from divergence.judge.features import DocumentFacts
+from divergence.judge.parts import atom_statements, combine_parts, judge_parts
 from divergence.runtime import Runtime
 
 
@@ -25,6 +26,8 @@ class Aligned:
     other: Document
     claim: Claim
     match: Match | None
+    parts: list[Match | None] | None = None
+    """The best evidence of each of the claim's judged atoms (divergence.judge.parts), when atoms are aligned."""
 
 
 def align_documents(
@@ -33,12 +36,14 @@ def align_documents(
     runtime: Runtime,
     known_vectors: dict[str, np.ndarray] | None = None,
     directions: set[tuple[str, str]] | None = None,
+    atoms: bool = False,
 ) -> Iterator[Aligned]:
     """Every claim of every document with its best evidence in every other document.
 
     ``known_vectors`` are centred claim vectors already computed (by clustering or the store), so only
     the joined evidence units are embedded here. ``directions`` limits the output to some (document,
-    other) pairs.
+    other) pairs. ``atoms``: also align the statement of every atom of a claim that states several facts
+    (one embedding call per document, one similarity matrix per pair of documents, as for claims).
     """
     claim_vectors: dict[str, np.ndarray] = {}
     units = {}
@@ -54,13 +59,23 @@ def align_documents(
             vectors = np.vstack([known, vectors]) if len(vectors) else known
         claim_vectors[document.id] = vectors[: len(doc_claims)]
         unit_vectors[document.id] = vectors
+    atom_rows = {}
+    if atoms:
+        for document in documents:
+            owners, statements = atom_statements(claims[document.id])
+            atom_rows[document.id] = (owners, runtime.embed(statements))
     for document in documents:
         for other in documents:
             if other.id == document.id or (directions is not None and (document.id, other.id) not in directions):
                 continue
             matches = best_matches(claim_vectors[document.id], units[other.id], unit_vectors[other.id])
-            for claim, match in zip(claims[document.id], matches, strict=False):
-                yield Aligned(document, other, claim, match)
+            parts: dict[int, list[Match | None]] = {}
+            if atoms:
+                owners, vectors = atom_rows[document.id]
+                for owner, match in zip(owners, best_matches(vectors, units[other.id], unit_vectors[other.id]), strict=True):
+                    parts.setdefault(owner, []).append(match)
+            for index, (claim, match) in enumerate(zip(claims[document.id], matches, strict=False)):
+                yield Aligned(document, other, claim, match, parts.get(index))
 
 
 def judge_event(
@@ -74,8 +89,10 @@ def judge_event(
     settings = runtime.settings
     facts = {d.id: DocumentFacts.of(claims[d.id], d.language) for d in documents}
     statuses: dict[str, dict[str, Judgement]] = {c.id: {} for d in documents for c in claims[d.id]}
-    for aligned in align_documents(documents, claims, runtime, known_vectors):
+    for aligned in align_documents(documents, claims, runtime, known_vectors, atoms=settings.judge_atoms):
         judgement, _ = judge(aligned.claim, aligned.match, facts[aligned.other.id], runtime.judge, settings)
+        if aligned.parts:
+            judgement = combine_parts(judgement, judge_parts(aligned.claim, aligned.parts, facts[aligned.other.id], runtime.judge, settings))
         if aligned.match is not None and judgement.status in (Status.supported, Status.partial):
             divergence = attribution_divergence(aligned.claim, aligned.match.unit.claims)
             if divergence is not None:

@@ -93,17 +93,24 @@ class Observation:
         return np.array([self.values[name] for name in FEATURES], dtype=np.float64)
 
 
+def is_aligned(match: Match, settings: Settings) -> bool:
+    """Whether the evidence is the claim's own counterpart, not just a sentence on its topic.
+
+    Two sentences that are each other's best match, clearly ahead of the
+    runner-up, say the same thing even when e5 scores a translation low.
+    """
+    return match.score >= settings.supported_threshold or (
+        match.mutual and match.score >= settings.partial_threshold and match.score - match.runner_up >= settings.mutual_margin
+    )
+
+
 def rule_opinion(match: Match, conflicts: list[Conflict], strict_conflicts: list[Conflict], missing_numbers: bool,
                  settings: Settings) -> Status:
     """The hand-written decision the judge starts from (and learns how far to trust).
 
-    Two sentences that are each other's best match, clearly ahead of the
-    runner-up, say the same thing even when e5 scores a translation low.
-    Negation and polarity are only believed on such close alignments.
+    Negation and polarity are only believed on close alignments (:func:`is_aligned`).
     """
-    aligned = match.score >= settings.supported_threshold or (
-        match.mutual and match.score >= settings.partial_threshold and match.score - match.runner_up >= settings.mutual_margin
-    )
+    aligned = is_aligned(match, settings)
     if match.score < settings.partial_threshold and not match.mutual:
         return Status.absent
     if conflicts or (aligned and strict_conflicts):
