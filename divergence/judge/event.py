@@ -92,7 +92,8 @@ def judge_event(
     for aligned in align_documents(documents, claims, runtime, known_vectors, atoms=settings.judge_atoms):
         judgement, _ = judge(aligned.claim, aligned.match, facts[aligned.other.id], runtime.judge, settings)
         if aligned.parts:
-            judgement = combine_parts(judgement, judge_parts(aligned.claim, aligned.parts, facts[aligned.other.id], runtime.judge, settings))
+            parts = judge_parts(aligned.claim, judgement, aligned.parts, facts[aligned.other.id], runtime.judge, settings)
+            judgement = combine_parts(judgement, parts)
         if aligned.match is not None and judgement.status in (Status.supported, Status.partial):
             divergence = attribution_divergence(aligned.claim, aligned.match.unit.claims)
             if divergence is not None:
