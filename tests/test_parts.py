@@ -96,3 +96,14 @@ def test_a_partial_claim_shows_the_evidence_of_its_best_covered_part_and_lists_t
     assert judgement.missing == ["Mali"]
     assert judgement.reason.startswith("2 of 3 parts supported; absent: 'Mali' (p=")
     assert [p.text for p in judgement.parts] == ["Iran", "Libya", "Mali"]
+
+
+def test_a_single_fact_on_a_merely_topical_match_is_absent_not_partial(settings):
+    """The issue's example: the readout never mentions Mali; its closest sentence only shares the call's names."""
+    claim = "The situation in Mali was also raised by Emmanuel Macron."
+    judgement = _judged(READOUT, claim, settings.model_copy(update={"partial_needs_alignment": True}))
+    assert judgement.status is Status.absent, judgement.reason
+    assert judgement.reason.startswith("no sentence of the other document says this: its best match only shares the topic")
+    assert judgement.probabilities["partial"] == 0.0 and sum(judgement.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    # Without the rule, the coverage model's own reading of that sentence stands.
+    assert _judged(READOUT, claim, settings.model_copy(update={"partial_needs_alignment": False})).status is Status.partial
