@@ -31,7 +31,7 @@ from divergence.errors import ConfigError, EngineError
 from divergence.ingest.load import load_documents
 from divergence.ingest.prepare import Input, prepare
 from divergence.judge.align import evidence_units
-from divergence.judge.parts import atom_statements, judged_texts
+from divergence.judge.parts import judged_texts
 from divergence.runtime import Runtime
 
 EMBED_BATCH_ROWS = 256
@@ -134,7 +134,7 @@ class RayEngine:
             texts += [c.text for c in claims]
             if evidence:
                 texts += [u.text for u in evidence_units(prepared, claims, settings.evidence_window)]
-                texts += atom_statements(claims)[1] if settings.judge_atoms else []
+                texts += judged_texts(prepared, claims, settings)  # atom statements too
         table = self.embed_texts(texts, settings)
         dimension = len(next(iter(table.values())))
         local = precomputed_runtime(settings, PrecomputedEncoder(table, dimension))

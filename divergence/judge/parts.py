@@ -14,13 +14,12 @@ from collections.abc import Sequence
 
 from divergence.config import Settings
 from divergence.datamodel import Atom, Claim, Document, Judgement, PartJudgement, Status
+from divergence.ingest.words import content_words
 from divergence.judge.aggregate import combine
 from divergence.judge.align import Match, evidence_units
-from divergence.judge.classifier import CLASSES, ClaimJudge, judge
-from divergence.ingest.words import content_words
 from divergence.judge.checks import names, quantities
+from divergence.judge.classifier import CLASSES, ClaimJudge, judge
 from divergence.judge.features import DocumentFacts
-
 
 PROPER_NAMES_ONLY = {"fr", "ru"}
 """Languages (of those with atoms) whose capitalised words inside a sentence are names only."""
