@@ -42,3 +42,15 @@ def wrong_groups(predicted: list, truth: list) -> tuple[int, int]:
     events_in = {p: {t for q, t in zip(predicted, truth, strict=True) if q == p} for p in set(predicted)}
     groups_of = {t: {p for p, u in zip(predicted, truth, strict=True) if u == t} for t in set(truth)}
     return sum(len(e) > 1 for e in events_in.values()), sum(len(g) > 1 for g in groups_of.values())
+
+
+def wrong_pairs(predicted: list, truth: list, ids: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(pairs put together that report different events, pairs of one event kept apart), by document id."""
+    merged, split = [], []
+    for i, j in itertools.combinations(range(len(truth)), 2):
+        together, same = predicted[i] == predicted[j], truth[i] == truth[j]
+        if together and not same:
+            merged.append((ids[i], ids[j]))
+        elif same and not together:
+            split.append((ids[i], ids[j]))
+    return merged, split

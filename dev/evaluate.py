@@ -18,6 +18,8 @@ from divergence.config import load_settings, project_root
 
 FLOORS_FILE = "eval_floors.json"
 DEFAULT_LIMIT = 100
+WRONG_PAIRS_SHOWN_UP_TO = 50
+"""Sets of at most this many documents (fixtures, seeds) have every wrongly merged or split pair printed."""
 XPARADE_LIMIT = 10
 """X-PARADE test paragraphs per language pair (of ~41-51): CPU is scarce; the floor was measured with this."""
 
@@ -79,7 +81,7 @@ def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
     """BCubed and pairwise figures on every labelled set: with the shipped model, and left out (a model fitted
     with the shipped parameters on the other training sets only). The seeds are never fitted or tuned on
     (`make train` leaves them out): their held-out figure comes from the model fitted on every training set."""
-    from dev.cluster_metrics import bcubed, pairwise, wrong_groups
+    from dev.cluster_metrics import bcubed, pairwise, wrong_groups, wrong_pairs
     from dev.devsets import seeds
     from dev.train_same_event import DEFAULT_PARAMETERS, cluster_labels, fit, labelled_sets, pair_table
     from divergence.events.linkage import group_indices
@@ -108,6 +110,11 @@ def clustering_figures(data: Path | None, figures: dict[str, float]) -> None:
                   f"BCubed P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}; pairwise P {p.precision:.3f} R {p.recall:.3f} "
                   f"F1 {p.f1:.3f}; exact {exact}; {merged} groups merge events, {split} events split")
             figures[f"cluster_bcubed_f1_{table.name}{'_held_out' if tag == 'held-out' else ''}"] = round(b.f1, 4)
+            if len(table.profiles) <= WRONG_PAIRS_SHOWN_UP_TO:
+                together, apart = wrong_pairs(labels, table.truth, [p.id for p in table.profiles])
+                for kind, pairs in (("merged", together), ("split", apart)):
+                    if pairs:
+                        print(f"clusters     {table.name:9s} {tag:8s} {kind}: " + "; ".join(f"{a} + {b}" for a, b in pairs))
 
 
 def semeval_correlation(folder: Path, limit: int, per_language: int = 12, model=None) -> dict[str, tuple[float, int]]:
@@ -117,8 +124,17 @@ def semeval_correlation(folder: Path, limit: int, per_language: int = 12, model=
     language pair, machine-translated copies included) and each language pair. ``model``: a same-event
     model to rate instead of the shipped one (`make train` checks a candidate before it replaces the shipped one).
     """
-    from scipy.stats import spearmanr
+    from divergence.runtime import Runtime
 
+    rated = semeval_signals(folder, limit, per_language)
+    if rated is None:
+        return {}
+    return semeval_rho(rated, model or Runtime(load_settings()).same_event)
+
+
+def semeval_signals(folder: Path, limit: int, per_language: int = 12):
+    """(original pairs, pairs of every language pair, pair signals by pair id), or None without the data: computed
+    once, then any number of models is rated by :func:`semeval_rho` (`make train` rates every candidate)."""
     from dev.devsets import LabelledSet, semeval_pairs, semeval_pairs_by_language
     from dev.train_same_event import profiles_of
     from divergence.events.same_event import pair_signals
@@ -128,20 +144,28 @@ def semeval_correlation(folder: Path, limit: int, per_language: int = 12, model=
     original = semeval_pairs(folder, limit)
     every = semeval_pairs_by_language(folder, per_language)
     if not original and not every:
-        return {}
+        return None
     settings = load_settings()
     runtime = Runtime(settings)
-    model = model or runtime.same_event
     unique = {p.pair_id: p for p in original + every}
     documents = [document_from_record({"id": f"{p.pair_id}:{side}", "text": text}, p.pair_id, "semeval")
                  for p in unique.values() for side, text in (("1", p.text1), ("2", p.text2)) if text.strip()]
     profiles, _ = profiles_of(LabelledSet("semeval", documents, {d.id: d.id for d in documents}), settings, runtime)
     by_id = {p.id: p for p in profiles}
-    probability = {}
+    signals = {}
     for pair in unique.values():
         a, b = by_id.get(f"{pair.pair_id}:1"), by_id.get(f"{pair.pair_id}:2")
         if a is not None and b is not None:
-            probability[pair.pair_id] = model.probability(pair_signals(a, b, settings.supported_threshold))
+            signals[pair.pair_id] = pair_signals(a, b, settings.supported_threshold)
+    return original, every, signals
+
+
+def semeval_rho(rated, model) -> dict[str, tuple[float, int]]:
+    """The correlations of :func:`semeval_correlation` for ``model`` over signals from :func:`semeval_signals`."""
+    from scipy.stats import spearmanr
+
+    original, every, signals = rated
+    probability = {pair_id: model.probability(s) for pair_id, s in signals.items()}
 
     def rho(pairs) -> tuple[float, int]:
         scored = [(probability[p.pair_id], p.overall) for p in pairs if p.pair_id in probability]

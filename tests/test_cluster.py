@@ -136,7 +136,7 @@ def test_dates_compare_as_intervals_and_on_a_circular_calendar():
 
 def test_candidates_grow_linearly_with_the_corpus():
     """Time blocking and a neighbour cap keep scored pairs at O(n·k), never O(n²)."""
-    model = SameEventModel(weights=(5.0, 0.0, 1.0, -4.0, 0.0), intercept=-3.0, time_scale_days=3.0)
+    model = SameEventModel(weights=(5.0, 0.0, 1.0, -4.0, 0.0, 0.0), intercept=-3.0, time_scale_days=3.0)
     rng = np.random.default_rng(0)
     counts = []
     for n in (500, 2000):

@@ -10,7 +10,7 @@ from divergence.datamodel import Document, Event, EventLink, Problem
 from divergence.errors import UNDATED, UNKNOWN_SCRIPT
 from divergence.events.cluster import EventClusterer
 from divergence.events.linkage import group_indices
-from divergence.events.profile import NAME_STEM, Profile
+from divergence.events.profile import Profile, name_stem
 from divergence.events.same_event import PairSignals
 
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "DEVANAGARI",
@@ -31,11 +31,15 @@ def describe_signals(s: PairSignals, copy: bool = False) -> str:
         parts.append(f"{s.days_apart:.0f} day{'s' if s.days_apart != 1 else ''} apart")
     if s.claim_overlap is not None:
         parts.append(f"{s.claim_overlap:.0%} of claims shared")
+    if s.lead_containment is not None and s.lead_containment > (s.claim_overlap or 0.0):
+        parts.append(f"{s.lead_containment:.0%} of the short one's claims covered")
     parts.append(f"similarity {s.similarity:.2f}")
     if s.missing_names:
         parts.append("not named on both sides: " + ", ".join(s.missing_names[:4]))
     elif s.name_coverage is not None:
         parts.append("same participants")
+    if s.counterparts_differ:
+        parts.append("each names someone the other does not")
     if s.kind_conflict:
         parts.append("different kinds of event")
     return "; ".join(parts)
@@ -51,6 +55,8 @@ def signal_values(s: PairSignals) -> dict:
         "missing_names": list(s.missing_names),
         "kind_conflict": s.kind_conflict,
         "shingle_overlap": round(s.shingle_overlap, 4),
+        "lead_containment": None if s.lead_containment is None else round(s.lead_containment, 4),
+        "counterparts_differ": s.counterparts_differ,
     }
 
 
@@ -59,7 +65,7 @@ def _participants(profiles: list[Profile]) -> list[str]:
     shown: dict[str, str] = {}
     for profile in sorted(profiles, key=lambda p: p.language != "en"):
         for key in sorted(profile.participants):  # a frozenset: its order changes with the hash seed
-            stem = key[:NAME_STEM]
+            stem = name_stem(key)
             counts[stem] += 1
             shown.setdefault(stem, profile.display_names.get(key, key))
     needed = max(1, (len(profiles) + 1) // 2)

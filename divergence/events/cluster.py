@@ -29,7 +29,7 @@ from divergence.config import Settings
 from divergence.events.copies import is_copy
 from divergence.events.linkage import LINKAGE, group_indices
 from divergence.events.profile import Profile
-from divergence.events.same_event import PairSignals, SameEventModel, day_of_year, month_day, pair_signals
+from divergence.events.same_event import PairSignals, SameEventModel, day_of_year, days_apart, month_day, pair_signals
 
 # Past this size a component is clustered on its candidate pairs only
 # (missing pairs count as "different event") to bound memory.
@@ -180,7 +180,7 @@ class EventClusterer:
             for b in range(a + 1, size):
                 i, j = members[a], members[b]
                 link = links.get((min(i, j), max(i, j)))
-                if link is None and size <= DENSE_COMPONENT_LIMIT:
+                if link is None and size <= DENSE_COMPONENT_LIMIT and self._within_block(profiles[i], profiles[j]):
                     link = links[(min(i, j), max(i, j))] = self._link(profiles, min(i, j), max(i, j))
                 probability[a, b] = probability[b, a] = link.probability if link else 0.0
         np.fill_diagonal(probability, 1.0)
@@ -195,6 +195,13 @@ class EventClusterer:
         for member, label in zip(members, clustering.labels_, strict=False):
             groups[int(label)].append(member)
         return list(groups.values())
+
+    def _within_block(self, a: Profile, b: Profile) -> bool:
+        """Whether two documents could have been candidates by their dates. An undated analysis linked to two calls
+        between the same leaders 66 days apart must not make those calls one event: dated documents further apart
+        than ``time_block_days`` are different events inside a component too, as they are when candidates are made."""
+        days, _ = days_apart(a, b)
+        return days is None or days <= self.time_block_days
 
     def _duplicates(self, profiles: list[Profile], labels: np.ndarray, links: dict[tuple[int, int], Link]) -> dict[int, int]:
         """Copy → the document it republishes (the longest text of its group of copies), within one event."""

@@ -20,6 +20,14 @@ from divergence.judge.checks import name_key, name_runs
 LEAD_CLAIMS = 3
 NAME_STEM = 4  # four letters absorb inflection and transliteration: Келлером ~ Keller, Варгой ~ Varga
 
+
+def name_stem(key: str) -> str:
+    """The part of a name key that identifies a person across scripts and inflections.
+
+    Keys spell Х as "ch" (Холт → cholt), which English writes "h": the stem drops the "c".
+    """
+    return key.replace("ch", "h")[:NAME_STEM]
+
 # The kind of event a report is about, from the words of its lead. A call and
 # a visit between the same two leaders are different events.
 _KINDS = {
@@ -77,6 +85,12 @@ def _date_fields(document: Document) -> tuple[int | None, tuple[int, int] | None
     return None, None, 0
 
 
+def _name_words(run: list[str]) -> list[str]:
+    """A run's words without possessives and titles, hyphenated pairs split: "Holt-Sarin" names two people."""
+    words = [part for word in run for part in _POSSESSIVE.sub("", word).split("-") if part]
+    return [word for word in words if not _TITLE.match(word)]
+
+
 def _keys(words: list[str], display: dict[str, str]) -> set[str]:
     keys = set()
     for word in words:
@@ -98,6 +112,16 @@ _INSTITUTION = re.compile(
 )
 
 
+# Runs that start with these words name a broadcaster or a paper ("Radio Nord", "Flash Ouest"), not a person.
+_MEDIA = re.compile(r"^(?:radio|tv|télé|television|télévision|channel|journal|flash|радио|телеканал|газета)$", re.IGNORECASE)
+# Titles are capitalised before a name ("Prime Minister Brandt") but name nobody.
+_TITLE = re.compile(
+    r"^(?:prime|minister|president|premier|première|chancellor|secretary|spokesman|spokeswoman|spokesperson|ambassador|king|queen|"
+    r"ministre|présidente?|chancelier|porte-parole|министр|президент|премьер|канцлер)$",
+    re.IGNORECASE,
+)
+
+
 def _is_title_case(text: str) -> bool:
     """Headlines In Title Case capitalise every word; their capitals say nothing about names."""
     words = [w for w in text.split() if w[:1].isalpha() and len(w) > 3]
@@ -115,13 +139,15 @@ def _people(texts: list[str], lead_texts: list[str], display: dict[str, str]) ->
     people: set[str] = set()
     for text in texts:
         for run in name_runs(text):
-            run = [_POSSESSIVE.sub("", word) for word in run]
+            whole = [_POSSESSIVE.sub("", word) for word in run]
+            run = _name_words(run)
             every |= _keys(run, display)
-            if len(run) >= 2 and not _INSTITUTION.search(run[-1]) and not _is_title_case(text):
+            # "President Varga" names a person as surely as "Elena Varga" does.
+            if run and len(whole) >= 2 and not _INSTITUTION.search(whole[-1]) and not _MEDIA.match(whole[0]) and not _is_title_case(text):
                 people |= _keys(run[-1:], display)
-    people_stems = {key[:NAME_STEM] for key in people}
-    lead = {key for text in lead_texts for run in name_runs(text) for key in _keys(run, display)}
-    return every, {key for key in lead if key[:NAME_STEM] in people_stems}
+    people_stems = {name_stem(key) for key in people}
+    lead = {key for text in lead_texts for run in name_runs(text) for key in _keys(_name_words(run), display)}
+    return every, {key for key in lead if name_stem(key) in people_stems}
 
 
 def document_vector(claim_vectors: np.ndarray) -> np.ndarray:

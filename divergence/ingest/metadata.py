@@ -21,6 +21,11 @@ _STRONG_EVENT_WORDS = re.compile(
 LEAD_SENTENCES = 2
 WEEKDAY_WINDOW = 6  # a weekday named in the copy lies within the week before publication
 STAMP_WINDOW = 1  # a report is published on the day of the event or the day after
+# News reports what happened in the days before publication. A date in the lead that lies further back (the
+# "January 6 attack", a year-old anniversary) or ahead (a deadline "by July 4", a summit "on June 16") names
+# another event: on AllSides such mentions put 25 of 1,479 articles 11 days to 20 years away from their story.
+EVENT_DATE_MAX_LAG_DAYS = 10
+EVENT_DATE_MAX_LEAD_DAYS = 1
 
 
 def _published_from_chrome(document: Document) -> DateMention | None:
@@ -32,6 +37,13 @@ def _published_from_chrome(document: Document) -> DateMention | None:
             if mentions:
                 return mentions[0]
     return None
+
+
+def _near_publication(mention: DateMention, published) -> bool:
+    """Whether a dated mention can be the reported event's date (always, when the publication date is unknown)."""
+    if published is None or mention.date is None:
+        return True
+    return -EVENT_DATE_MAX_LEAD_DAYS <= (published - mention.date).days <= EVENT_DATE_MAX_LAG_DAYS
 
 
 def describe(document: Document, seed: int = 0) -> Document:
@@ -59,7 +71,7 @@ def describe(document: Document, seed: int = 0) -> Document:
     for index, (offset, sentence) in enumerate(sentences):
         if index >= LEAD_SENTENCES and not _STRONG_EVENT_WORDS.search(sentence):
             continue
-        mentions = find_dates(sentence, anchor, offset)
+        mentions = [m for m in find_dates(sentence, anchor, offset) if _near_publication(m, published)]
         if mentions:
             event_date = mentions[0]
             if published is None and event_date.date is not None:
