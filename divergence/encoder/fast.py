@@ -219,17 +219,38 @@ def _optimise(src: Path, dst: Path, config: dict[str, Any]) -> None:
     optimised.save_model_to_file(str(dst))
 
 
-def _quantise(src: Path, dst: Path) -> None:
+def _quantise(
+    src: Path,
+    dst: Path,
+    *,
+    embeddings: bool = False,
+    per_channel: bool = True,
+    reduce_range: bool = False,
+    weight_type: str = "QInt8",
+    exclude: Sequence[str] = (),
+) -> None:
+    """Dynamic int8 quantisation of the fused graph's weights.
+
+    ``embeddings`` also quantises the 250k x 384 word-embedding table (Gather/EmbedLayerNormalization): it shrinks
+    the file fourfold but makes nothing faster (a lookup is not a matrix product) and costs fidelity, so it is off.
+    ``exclude`` holds regular expressions of node names left in float32 (e.g. ``r"layer\\.\\d+/output/dense"``).
+    """
+    import re
+
+    import onnx
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    names = [node.name for node in onnx.load(str(src), load_external_data=False).graph.node]
+    kept = [name for name in names if any(re.search(pattern, name) for pattern in exclude)]
     quantize_dynamic(
         str(src),
         str(dst),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # Gather/EmbedLayerNormalization: the 250k x 384 word embedding is 80% of the weights.
-        op_types_to_quantize=["MatMul", "Attention", "Gather", "EmbedLayerNormalization"],
+        weight_type=QuantType[weight_type],
+        per_channel=per_channel,
+        reduce_range=reduce_range,
+        op_types_to_quantize=["MatMul", "Attention"] + (["Gather", "EmbedLayerNormalization"] if embeddings else []),
+        nodes_to_exclude=kept,
         # The fused contrib ops defeat ONNX shape inference; their outputs are float.
         extra_options={"DefaultTensorType": TensorProto.FLOAT},
     )
