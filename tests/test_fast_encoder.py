@@ -74,20 +74,6 @@ def test_missing_artefact_is_a_clear_error(tmp_path, settings):
     assert choose_backend(other.model_copy(update={"encoder_backend": "auto"})) == "torch"
 
 
-def test_the_default_backend_is_the_int8_build(artefact, settings):
-    """What `make model` builds is what runs by default, and what the shipped models were fitted on."""
-    from divergence.config import judge_model_path, load_settings, same_event_model_path
-    from divergence.encoder.embed import fast_encoder_built
-    from divergence.runtime import Runtime
-
-    assert choose_backend(load_settings()) == "onnx-int8" and fast_encoder_built(load_settings())
-    assert choose_backend(load_settings(encoder_backend="torch")) == "torch"
-    runtime = Runtime(load_settings())
-    assert runtime.judge.fitted_with["encoder_backend"] == "onnx-int8", judge_model_path(runtime.settings)
-    assert runtime.same_event.fitted_with["encoder_backend"] == "onnx-int8", same_event_model_path(runtime.settings)
-    assert runtime.warnings() == []
-
-
 def test_a_build_of_another_kind_is_not_current(artefact, tmp_path):
     """An int8 build made another way (every product int8, as before) is rebuilt by `make model` or on first need."""
     import json
