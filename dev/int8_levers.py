@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from divergence.config import load_settings, project_root
-from divergence.encoder.embed import resolve_model
 from divergence.encoder import fast
+from divergence.encoder.embed import resolve_model
 
-# name -> keyword arguments of fast._quantise (None: the fused float32 graph, not quantised)
+# name -> keyword arguments of fast.quantise (None: the fused float32 graph, not quantised)
 VARIANTS: dict[str, dict | None] = {
     "fp32-fused": None,
     "all-per-channel (old default)": {"embeddings": True},
@@ -79,13 +79,12 @@ def main() -> None:
 
     settings = load_settings(embedding_cache=False)
     source = Path(resolve_model(settings))
-    config, _ = fast._check_source(source)
     args.work.mkdir(parents=True, exist_ok=True)
     fused = args.work / "fused.onnx"
+    dimension = json.loads((source / "config.json").read_text(encoding="utf-8"))["hidden_size"]
     if not fused.is_file():
         started = time.perf_counter()
-        fast._export_fp32(source, args.work / "fp32.onnx")
-        fast._optimise(args.work / "fp32.onnx", fused, config)
+        fast.export_fused(source, fused)
         print(f"export + fuse {time.perf_counter() - started:.0f}s", file=sys.stderr)
 
     texts = _sentences(args.seeds)
@@ -107,9 +106,9 @@ def main() -> None:
             if options is None:
                 shutil.copyfile(fused, model)
             else:
-                fast._quantise(fused, model, **options)
+                fast.quantise(fused, model, **options)
         shutil.copyfile(source / fast.TOKENIZER_FILE, folder / fast.TOKENIZER_FILE)
-        (folder / fast.STAMP_FILE).write_text(json.dumps({"format": fast.ARTEFACT_FORMAT, "dimension": int(config["hidden_size"]),
+        (folder / fast.STAMP_FILE).write_text(json.dumps({"format": fast.ARTEFACT_FORMAT, "dimension": int(dimension),
                                                           "min_cosine": 0.0}), encoding="utf-8")
         for batch_size in (1, 32) if options is None else (1,):
             encoder = fast.FastEncoder(folder, batch_size=batch_size, device="cpu")

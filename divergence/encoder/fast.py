@@ -53,6 +53,8 @@ __all__ = [
     "FastEncoder",
     "artefact_is_current",
     "build_artefact",
+    "export_fused",
+    "quantise",
     "source_fingerprint",
 ]
 
@@ -227,7 +229,18 @@ def _optimise(src: Path, dst: Path, config: dict[str, Any]) -> None:
     optimised.save_model_to_file(str(dst))
 
 
-def _quantise(
+def export_fused(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> int:
+    """The float32 model as the fused ONNX graph :func:`build_artefact` quantises (for measuring other quantisations,
+    dev/int8_levers.py); returns its dimension. The unfused export is left beside it."""
+    source, path = Path(source), Path(path)
+    config, _ = _check_source(source)
+    unfused = path.with_name(path.stem + "-unfused.onnx")
+    _export_fp32(source, unfused)
+    _optimise(unfused, path, config)
+    return int(config["hidden_size"])
+
+
+def quantise(
     src: Path,
     dst: Path,
     *,
@@ -297,7 +310,7 @@ def build_artefact(
         out.mkdir()
         reference = _export_fp32(source, work / "fp32.onnx")
         _optimise(work / "fp32.onnx", work / "fused.onnx", config)
-        _quantise(work / "fused.onnx", out / MODEL_FILE, exclude=FLOAT32_NODES)
+        quantise(work / "fused.onnx", out / MODEL_FILE, exclude=FLOAT32_NODES)
         shutil.copyfile(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
         dimension = int(config["hidden_size"])
         stamp: dict[str, Any] = {
