@@ -48,6 +48,7 @@ VARIANTS.update({
     "keep-ffn-out-4-all-attention": {"exclude": [FFN_OUT_4, r"^Attention_\d+$"]},
     "keep-ffn-out-4-all-intermediate": {"exclude": [FFN_OUT_4, r"intermediate/dense"]},
     "keep-ffn-out-attention-out": {"exclude": [r"layer\.\d+/output/dense", r"attention/output/dense"]},
+    "keep-ffn-out-qkv": {"exclude": [r"layer\.\d+/output/dense", r"^Attention_\d+$"]},
 })
 
 
