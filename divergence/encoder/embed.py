@@ -45,19 +45,28 @@ def fast_artefact_path(settings: Settings) -> Path | None:
 
 
 def choose_backend(settings: Settings) -> str:
-    """'onnx-int8' or 'torch' for these settings (see the encoder_backend setting)."""
+    """'onnx-int8' or 'torch' for these settings (see the encoder_backend setting).
+
+    The int8 build exists only for the built-in encoder; it is built on first need when missing (see :class:`Encoder`).
+    """
     if settings.encoder_backend not in BACKENDS:
         raise ModelError(f"encoder_backend must be one of {', '.join(BACKENDS)}, got '{settings.encoder_backend}'")
     if settings.encoder_backend == "torch":
         return "torch"
-    from divergence.encoder.fast import MODEL_FILE, STAMP_FILE
+    if fast_artefact_path(settings) is None:
+        if settings.encoder_backend == "onnx-int8":
+            raise ModelError(f"encoder_backend=onnx-int8 needs the built-in encoder ({DEFAULT_MODEL}); "
+                             "for another model use encoder_backend=torch or auto", settings.model)
+        return "torch"
+    return "onnx-int8"
+
+
+def fast_encoder_built(settings: Settings) -> bool:
+    """Whether the int8 build of the built-in encoder is in place and of this version (``make model`` builds it)."""
+    from divergence.encoder.fast import artefact_is_current
 
     artefact = fast_artefact_path(settings)
-    present = artefact is not None and (artefact / MODEL_FILE).is_file() and (artefact / STAMP_FILE).is_file()
-    if settings.encoder_backend == "onnx-int8" and not present:
-        raise ModelError("encoder_backend=onnx-int8 but the int8 encoder is not built; run `divergence models --build`",
-                         str(artefact) if artefact else settings.model)
-    return "onnx-int8" if present else "torch"
+    return artefact is not None and artefact_is_current(artefact)
 
 
 def build_fast_encoder(settings: Settings, force: bool = False):
@@ -114,6 +123,9 @@ class Encoder:
         self._dimension: int | None = None
         if self.backend == "onnx-int8":
             self._artefact = fast_artefact_path(settings)
+            if not fast_encoder_built(settings):
+                logging.getLogger("divergence").info("building the int8 encoder into %s (once)", self._artefact)
+                build_fast_encoder(settings, force=True)
             fingerprint = f"{_fingerprint(self.path)}|int8-{_built_stamp(self._artefact)}"
         else:
             fingerprint = _fingerprint(self.path)
@@ -214,8 +226,7 @@ def encoder_key(settings: Settings) -> tuple:
     """What identifies a loaded encoder: the settings it reads and its files' fingerprint."""
     path = resolve_model(settings, build=False)
     backend = choose_backend(settings)
-    artefact = fast_artefact_path(settings) if backend == "onnx-int8" else None
-    built = _built_stamp(artefact) if artefact is not None else None
+    built = _built_stamp(fast_artefact_path(settings)) if backend == "onnx-int8" and fast_encoder_built(settings) else None
     return (settings.model, settings.device, str(settings.cache_dir), settings.query_prefix, settings.embedding_cache,
             settings.batch_size, _fingerprint(path), backend, built)
 

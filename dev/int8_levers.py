@@ -1,0 +1,134 @@
+"""Which int8 quantisation keeps the float32 encoder's vectors best, and what each costs in speed.
+
+`python -m dev.int8_levers --work out/int8-levers` exports and fuses the float32 graph once (kept in --work), then
+quantises it several ways (see :data:`VARIANTS`) and prints, for each, the lowest and mean cosine against plain
+sentence-transformers float32 on every fixture and seed sentence, and sentences per second one sentence a batch
+(as the runtime encodes), all in one run so the speeds compare. Plain sentence-transformers float32 at batch 32 is
+measured in the same run as the baseline `make bench` uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from divergence.config import load_settings, project_root
+from divergence.encoder import fast
+from divergence.encoder.embed import resolve_model
+
+# name -> keyword arguments of fast.quantise (None: the fused float32 graph, not quantised)
+VARIANTS: dict[str, dict | None] = {
+    "fp32-fused": None,
+    "all-per-channel (old default)": {"embeddings": True},
+    "matmul-per-channel": {},
+    "matmul-per-tensor": {"per_channel": False},
+    "matmul-per-channel-reduce-range": {"reduce_range": True},
+    "matmul-per-channel-uint8": {"weight_type": "QUInt8"},
+    "matmul-per-channel-keep-ffn-out": {"exclude": [r"layer\.\d+/output/dense"]},
+    "matmul-per-channel-keep-first-last": {"exclude": [r"layer\.(0|11)/", r"^Attention_(0|11)$"]},
+    "matmul-per-channel-keep-attention-out": {"exclude": [r"attention/output/dense"]},
+}
+# Which layers' FFN output projection costs the most fidelity when quantised (each left in float32 alone).
+VARIANTS.update({f"keep-ffn-out-layer-{layer}": {"exclude": [rf"layer\.{layer}/output/dense"]} for layer in range(12)})
+
+# Layer 4's FFN output projection turned out to be the one that matters: what else is worth keeping with it.
+FFN_OUT_4 = r"layer\.4/output/dense"
+VARIANTS.update({
+    "keep-ffn-out-4-5": {"exclude": [r"layer\.(4|5)/output/dense"]},
+    "keep-layer-4": {"exclude": [r"layer\.4/", r"^Attention_4$"]},
+    "keep-ffn-out-4-intermediate-4": {"exclude": [FFN_OUT_4, r"layer\.4/intermediate/dense"]},
+    "keep-ffn-out-4-attention-4": {"exclude": [FFN_OUT_4, r"^Attention_4$"]},
+    "keep-ffn-out-4-all-attention": {"exclude": [FFN_OUT_4, r"^Attention_\d+$"]},
+    "keep-ffn-out-4-all-intermediate": {"exclude": [FFN_OUT_4, r"intermediate/dense"]},
+    "keep-ffn-out-attention-out": {"exclude": [r"layer\.\d+/output/dense", r"attention/output/dense"]},
+    "keep-ffn-out-qkv": {"exclude": [r"layer\.\d+/output/dense", r"^Attention_\d+$"]},
+})
+
+
+def _sentences(seeds: Path) -> list[str]:
+    from divergence.ingest.prepare import prepare_inputs
+
+    root = project_root() or Path.cwd()
+    inputs = [root / "fixtures" / "events"] + ([seeds] if seeds.is_dir() else [])
+    _, claims, _ = prepare_inputs(inputs, load_settings())
+    return sorted({c.text for doc_claims in claims.values() for c in doc_claims})
+
+
+def _rate(encode, texts: list[str]) -> float:
+    encode(texts[:8])
+    start = time.perf_counter()
+    encode(texts)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--work", type=Path, default=Path("out/int8-levers"))
+    parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"))
+    parser.add_argument("--only", nargs="*", default=None, help="Variant names to measure (default: all).")
+    parser.add_argument("--speed-sentences", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle torch threads must not spin while ONNX Runtime runs
+
+    settings = load_settings(embedding_cache=False)
+    source = Path(resolve_model(settings))
+    args.work.mkdir(parents=True, exist_ok=True)
+    fused = args.work / "fused.onnx"
+    dimension = json.loads((source / "config.json").read_text(encoding="utf-8"))["hidden_size"]
+    if not fused.is_file():
+        started = time.perf_counter()
+        fast.export_fused(source, fused)
+        print(f"export + fuse {time.perf_counter() - started:.0f}s", file=sys.stderr)
+
+    texts = _sentences(args.seeds)
+    speed_texts = [f"{texts[i % len(texts)]} ({i})" for i in range(args.speed_sentences)]
+    from sentence_transformers import SentenceTransformer
+
+    plain = SentenceTransformer(str(source), device="cpu")
+    reference = plain.encode(texts, prompt=settings.query_prefix, batch_size=32, normalize_embeddings=True)
+    print(f"{len(texts)} fixture and seed sentences, cosine to plain sentence-transformers float32:")
+    runs = {"plain sentence-transformers float32, batch 32":
+            lambda batch: plain.encode(batch, prompt=settings.query_prefix, batch_size=32, normalize_embeddings=True)}
+    for name, options in VARIANTS.items():
+        if args.only and name not in args.only:
+            continue
+        folder = args.work / name.split(" ")[0]
+        folder.mkdir(exist_ok=True)
+        model = folder / fast.MODEL_FILE
+        if not model.is_file():
+            if options is None:
+                shutil.copyfile(fused, model)
+            else:
+                fast.quantise(fused, model, **options)
+        shutil.copyfile(source / fast.TOKENIZER_FILE, folder / fast.TOKENIZER_FILE)
+        (folder / fast.STAMP_FILE).write_text(json.dumps({"format": fast.ARTEFACT_FORMAT, "dimension": int(dimension),
+                                                          "min_cosine": 0.0}), encoding="utf-8")
+        for batch_size in (1, 32) if options is None else (1,):
+            encoder = fast.FastEncoder(folder, batch_size=batch_size, device="cpu")
+            cosines = np.sum(encoder.encode(texts, settings.query_prefix) * reference, axis=1)
+            print(f"  {name:42s} batch {batch_size:2d}: min {cosines.min():.4f} mean {cosines.mean():.5f}  "
+                  f"{model.stat().st_size / 1e6:.0f} MB", flush=True)
+            runs[f"{name}, batch {batch_size}"] = lambda batch, encoder=encoder: encoder.encode(batch, settings.query_prefix)
+    if args.rounds < 1:
+        return
+    # Speeds interleaved over several rounds, median kept: the machine is shared and its load drifts within minutes.
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(args.rounds):
+        for name, encode in runs.items():
+            rates[name].append(_rate(encode, speed_texts))
+    baseline = float(np.median(rates[next(iter(runs))]))
+    print(f"sentences/s, median of {args.rounds} interleaved rounds of {len(speed_texts)} sentences:")
+    for name, values in rates.items():
+        median = float(np.median(values))
+        print(f"  {name:52s} {median:6.1f}/s = {median / baseline:.2f}x  (rounds: {', '.join(f'{v:.0f}' for v in values)})")
+
+if __name__ == "__main__":
+    main()
