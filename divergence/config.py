@@ -154,6 +154,12 @@ class Settings(BaseModel):
         "supported_threshold, or a mutual best match >= partial_threshold at least mutual_margin ahead of the runner-up); "
         "the judge's 'partial' on a merely topical best match is 'absent'. False: the judge's most probable status stands.",
     )
+    counterparts_may_be_supported: bool = Field(
+        True, description="The judge's news term may turn 'partial' into 'supported' when the evidence is the claim's "
+        "counterpart: each is the other's best match and they are aligned (similarity >= supported_threshold, or >= "
+        "partial_threshold at least mutual_margin ahead of the runner-up). False: only where the other document holds "
+        "every content word of the claim (a paraphrase by another outlet rarely does).",
+    )
 
     # --- event clustering (see divergence.events.cluster) ----------------------------
     same_event_model: Path | None = Field(

@@ -67,6 +67,18 @@ def covers_specific_words(vectors: np.ndarray) -> np.ndarray:
     return np.atleast_2d(vectors)[:, FEATURES.index("word_coverage_document")] >= 1.0 - 1e-9
 
 
+def is_counterpart(match: Match, settings: Settings) -> bool:
+    """Whether the evidence and the claim are each other's best match and aligned (:func:`is_aligned`): the sentence
+    the other outlet wrote for this fact, in its own words.
+
+    A same-topic sentence is often a claim's best match, but rarely has the claim as its own best match; a paraphrase
+    of the same fact does. On the real-news gold, most claims the base calls ``partial`` against such a counterpart
+    are ``supported`` by the reader (another outlet's wording of the same fact), which the word gate
+    (:func:`covers_specific_words`) never lets through: the paraphrase uses other words.
+    """
+    return match.mutual and is_aligned(match, settings)
+
+
 @dataclass
 class ClaimJudge:
     """Two logistic models, stored as JSON (no pickle).
@@ -86,11 +98,15 @@ class ClaimJudge:
     """What whole news articles about one event teach (dev.train_judge.adapt), added to the coverage scores of
     same-language pairs with no named conflict. It may turn the base's ``partial`` into ``absent`` (a claim the
     other article never makes, on the event's shared names and vocabulary, is where the base goes wrong), and into
-    ``supported`` only where the other article holds every content word of the claim (:func:`covers_specific_words`):
-    without that gate the features cannot tell a same-topic claim from the same fact. Cross-lingual pairs and named
+    ``supported`` only where the other article holds every content word of the claim (:func:`covers_specific_words`)
+    or the evidence is the claim's counterpart (:func:`is_counterpart`, setting ``counterparts_may_be_supported``):
+    without such a gate the features cannot tell a same-topic claim from the same fact. Cross-lingual pairs and named
     conflicts are decided by the base models alone."""
 
-    def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool) -> np.ndarray:
+    def predict_proba(self, vectors: np.ndarray, has_conflict: np.ndarray | bool,
+                      counterpart: np.ndarray | bool = False) -> np.ndarray:
+        """P(supported, partial, absent, contradicted) per row. ``counterpart``: rows whose evidence is the claim's
+        counterpart (:func:`is_counterpart`), where the news term may also promote ``partial`` to ``supported``."""
         vectors = np.atleast_2d(vectors)
         base = self.coverage.scores(vectors)
         covered = _softmax(base)
@@ -100,7 +116,8 @@ class ClaimJudge:
             adjusted = _softmax(base + self.news.scores(vectors))
             partial, absent = CLASSES.index(Status.partial), CLASSES.index(Status.absent)
             demoted = applies & (covered.argmax(axis=1) == partial) & (adjusted.argmax(axis=1) == absent)
-            promoted = (applies & covers_specific_words(vectors) & (covered.argmax(axis=1) == partial)
+            same_fact = covers_specific_words(vectors) | np.broadcast_to(np.asarray(counterpart, dtype=bool), (len(vectors),))
+            promoted = (applies & same_fact & (covered.argmax(axis=1) == partial)
                         & (adjusted.argmax(axis=1) == CLASSES.index(Status.supported)))
             covered = np.where((demoted | promoted)[:, None], adjusted, covered)
         real = 1.0 / (1.0 + np.exp(-np.clip(self.conflict.scores(vectors)[:, 0], -40, 40)))
@@ -201,7 +218,8 @@ def judge(
         reason = f"no sentence of the other document says this (best match {score:.2f} < {settings.related_threshold:.2f})"
         return Judgement(status=Status.absent, score=score, evidence=evidence, reason=reason), None
     observation = observe(claim, match, facts, claim.language, settings)
-    probabilities = model.predict_proba(observation.vector(), bool(observation.conflicts))[0]
+    counterpart = settings.counterparts_may_be_supported and is_counterpart(match, settings)
+    probabilities = model.predict_proba(observation.vector(), bool(observation.conflicts), counterpart)[0]
     status = decide(probabilities, observation.conflicts)
     topical = status is Status.partial and not backs_partial(match, settings)
     if topical:
