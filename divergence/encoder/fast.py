@@ -371,7 +371,10 @@ def _replace_dir(new: Path, target: Path) -> None:
     except OSError:
         os.replace(old, target)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if old.is_symlink():  # a link to a build elsewhere: drop the link, leave what it points to
+        old.unlink()
+    else:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def artefact_is_current(target: str | os.PathLike[str], source: str | os.PathLike[str] | None = None) -> bool:
