@@ -31,6 +31,7 @@ SEGMENTER_WINDOW_CHARS = 5_000
 UNPUNCTUATED_SENTENCE_CHARS = 80
 # A semicolon joins two statements; splitting there is safe when both halves are long enough to stand alone.
 _SAFE_SPLIT = re.compile(r";\s+")
+_DOUBLE_QUOTES = ('"', "“", "”", "„", "«", "»")
 _CLOSERS = "\"'»”’」』）)\\]"
 _ALWAYS_ENDS = re.compile(rf"[。！？!?]*[。！？।॥؟۔።။។][{_CLOSERS}]*\s*")
 _ANY_END = re.compile(rf"[.!?…。！？।॥؟۔።။។][{_CLOSERS}]*\s+")
@@ -38,6 +39,26 @@ _PUNCTUATION_END = re.compile(rf"{_ALWAYS_ENDS.pattern}|[.!?…][{_CLOSERS}]*\s+
 _LATIN_END = re.compile(r"[.!?…]")
 _CLAUSE_BREAK = re.compile(r"[,;:，；：、]\s*|\s[–—-]\s")
 _UNPUNCTUATED_SCRIPT = re.compile(r"[\u0E00-\u0EFF\u1780-\u17FF]")  # Thai, Lao, Khmer
+# pysbd ends sentences where news prose goes on; a piece is joined back to the one before it when
+# - the one before ends at a comma, semicolon or colon (a quotation closed by "," before its "…, X said");
+_OPEN_END = re.compile(rf"[,;:][{_CLOSERS}]*$")
+# - it starts with a comma, semicolon, colon or closing bracket ("has sent Ryan, R-Wis., a letter",
+#   the title "It's About the Money!: How You Can …");
+_CONTINUATION_START = re.compile(r"[,;:)\]]")
+# - the one before ends at "!" or "?" (a quoted title, an exclamation inside quotes) and it starts in lower case
+#   ("on \"Who Wants to Be a Millionaire?\" in 2005"): no language here starts a sentence in lower case;
+_EXCLAIMED_END = re.compile(rf"[!?][{_CLOSERS}]*$")
+# - the one before ends at a clock abbreviation and it starts with the day, month or time zone the time belongs to
+#   ("2 a.m. Friday", "6:30 a.m. Pacific Time"), or in lower case; "at 2 p.m. Jackson will …" stays two sentences.
+_CLOCK_END = re.compile(r"\b[ap]\.\s?m\.$", re.IGNORECASE)
+_TIME_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "local pacific eastern central mountain atlantic greenwich "
+    "gmt utc et est edt ct cst cdt mt mst mdt pt pst pdt bst cet cest eet eest msk ist jst".split()
+)
+_FIRST_WORD = re.compile(r"[\"'«“‘(]*([^\W\d_]+)")
 
 
 @lru_cache(maxsize=32)
@@ -92,6 +113,34 @@ def _pysbd_spans(text: str, language: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _continues(text: str, previous: tuple[int, int], span: tuple[int, int]) -> bool:
+    """Whether ``span`` goes on with the sentence ``previous`` rather than starting one (see ``_OPEN_END``)."""
+    before = text[previous[0] : previous[1]]
+    after = text[span[0] : span[1]]
+    if _OPEN_END.search(before) or _CONTINUATION_START.match(after):
+        return True
+    word = _FIRST_WORD.match(after)
+    if word is None:
+        return False
+    lower = word.group(1)[0].islower()
+    if _EXCLAIMED_END.search(before):
+        return lower
+    if _CLOCK_END.search(before):
+        return lower or word.group(1).lower() in _TIME_WORDS
+    return False
+
+
+def _rejoined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` with every piece that continues the sentence before it joined to that sentence (offsets kept)."""
+    out: list[tuple[int, int]] = []
+    for span in spans:
+        if out and _continues(text, out[-1], span):
+            out[-1] = (out[-1][0], span[1])
+        else:
+            out.append(span)
+    return out
+
+
 def _split_at(text: str, start: int, end: int, pattern: re.Pattern) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` after every match of ``pattern``, whitespace trimmed."""
     pieces = []
@@ -138,7 +187,7 @@ def _cap(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int
 def sentence_spans(text: str, language: str | None, max_chars: int = DEFAULT_MAX_CLAIM_CHARS) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets within ``text``, whitespace trimmed, each at most ``max_chars`` long."""
     if language in PYSBD_LANGUAGES:
-        spans = _pysbd_spans(text, language)
+        spans = _rejoined(text, _pysbd_spans(text, language))
     else:
         spans = [(0, len(text))]
     out = []
@@ -155,7 +204,10 @@ def _split_compound(text: str, start: int) -> list[tuple[int, int]]:
     for match in _SAFE_SPLIT.finditer(text):
         left = text[cursor : match.start()]
         right = text[match.end() :]
-        if len(left.split()) >= MIN_CLAIM_WORDS + 2 and len(right.split()) >= MIN_CLAIM_WORDS + 2:
+        # Inside a quotation the halves would lose their speaker ("“… about it; he does …,” Mr. X said"): an odd
+        # number of double quotes before the semicolon ("…", “…”, „…“, «…» each count two) means one is open.
+        quoted = sum(text.count(q, 0, match.start()) for q in _DOUBLE_QUOTES) % 2 == 1
+        if not quoted and len(left.split()) >= MIN_CLAIM_WORDS + 2 and len(right.split()) >= MIN_CLAIM_WORDS + 2:
             parts.append((start + cursor, start + match.start() + 1))
             cursor = match.end()
     parts.append((start + cursor, start + len(text)))
