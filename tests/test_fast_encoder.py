@@ -74,6 +74,20 @@ def test_missing_artefact_is_a_clear_error(tmp_path, settings):
     assert choose_backend(other.model_copy(update={"encoder_backend": "auto"})) == "torch"
 
 
+def test_models_int8_with_another_model_is_one_line_before_any_output(tmp_path, monkeypatch):
+    """`divergence models --model PATH --int8` used to print the model and exit 0 without building anything."""
+    from tests.cli_runner import run_cli
+
+    model = tmp_path / "some-model"
+    done = run_cli("models", "--model", str(model), "--int8", "--no-build", "--no-verify")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"divergence: [E300] {model}: --int8 builds the int8 encoder of the built-in encoder "
+                           "(builtin:multilingual-e5-small) only; another model has none\n")
+    monkeypatch.setenv("DIVERGENCE_ENCODER_BACKEND", "onnx-int8")
+    done = run_cli("models", "--model", str(model), "--no-build", "--no-verify")
+    assert done.returncode == 1 and done.stdout == "" and "needs the built-in encoder" in done.stderr
+
+
 def test_a_build_of_another_kind_is_not_current(artefact, tmp_path):
     """An int8 build made another way (every product int8, as before) is rebuilt by `make model` or on first need."""
     import json

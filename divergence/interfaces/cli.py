@@ -488,9 +488,14 @@ def models(
     int8: Annotated[bool, typer.Option("--int8", help="Also build the int8 ONNX Runtime encoder (encoder_backend=onnx-int8 or auto).")] = False,
 ) -> None:
     """Show which encoder is in use, where it lives, and verify that it works."""
-    from divergence.encoder.embed import build_fast_encoder, choose_backend, resolve_model
+    from divergence.encoder.embed import DEFAULT_MODEL, build_fast_encoder, choose_backend, fast_artefact_path, resolve_model
+    from divergence.errors import ModelError
 
     settings = _settings(model, None)
+    backend = choose_backend(settings)  # an impossible backend is refused before anything is built or printed
+    if int8 and fast_artefact_path(settings) is None:
+        raise ModelError(f"--int8 builds the int8 encoder of the built-in encoder ({DEFAULT_MODEL}) only; "
+                         "another model has none", settings.model)
     path = resolve_model(settings, build=build)
     console = Console()
     if build and (int8 or settings.encoder_backend != "torch"):
@@ -500,7 +505,7 @@ def models(
     console.print(f"model     {settings.model}", markup=False)
     console.print(f"path      {path}", markup=False)
     console.print(f"exists    {Path(path).exists()}", markup=False)
-    console.print(f"backend   {choose_backend(settings)}", markup=False)
+    console.print(f"backend   {backend}", markup=False)
     if verify:
         from divergence.encoder.verify import verify_encoder
 
