@@ -173,3 +173,13 @@ def test_html_is_cut_before_extraction(tmp_path):
     (doc,), problems = load_documents([page], max_html_bytes=100_000)
     assert "met in Geneva" in doc.text
     assert codes(problems) == ["W102"] and "before extraction" in problems[0].message
+
+
+def test_an_empty_json_list_is_reported_not_dropped(tmp_path):
+    """`[]` used to vanish: no document and no reason (a folder of many said nothing about it)."""
+    (tmp_path / "none.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "one.json").write_text('[{"id": "r1", "text": "The two leaders met in Geneva."}]', encoding="utf-8")
+    docs, problems = load_documents([tmp_path])
+    assert [d.id for d in docs] == ["r1"]
+    assert [(p.path, p.code, p.message) for p in problems] == [(str(tmp_path / "none.json"), "E101", "the JSON list holds no records")]
+

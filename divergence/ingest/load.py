@@ -290,6 +290,8 @@ def _records_from_json(text: str, stem: str, where: str) -> Iterator[Document | 
         yield _problem(error)
         return
     records = data if isinstance(data, list) else [data]
+    if not records:  # `[]`: nothing to read, said like an empty file (it used to vanish without a word)
+        yield _problem(EmptyDocument("the JSON list holds no records", where))
     for index, record in enumerate(records):
         yield _record(record, stem if len(records) == 1 else f"{stem}-{index + 1}", where)
 
