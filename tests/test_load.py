@@ -183,3 +183,13 @@ def test_an_empty_json_list_is_reported_not_dropped(tmp_path):
     assert [d.id for d in docs] == ["r1"]
     assert [(p.path, p.code, p.message) for p in problems] == [(str(tmp_path / "none.json"), "E101", "the JSON list holds no records")]
 
+
+def test_html_without_article_logs_nothing_of_its_own(tmp_path, caplog):
+    """trafilatura's "discarding data: None" reached the terminal as a stray `divergence:` line before the E101 line."""
+    import logging
+
+    (tmp_path / "blank.html").write_text("<html><body></body></html>", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        docs, problems = load_documents([tmp_path / "blank.html"])
+    assert docs == [] and [(p.code, p.message) for p in problems] == [("E101", "no article text found in the HTML")]
+    assert [r.getMessage() for r in caplog.records] == []

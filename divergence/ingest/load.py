@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -235,9 +236,16 @@ def _from_text(text: str, stem: str, where: str) -> Document:
     return document.model_copy(update={"content_start": body_start})
 
 
+EXTRACTION_LOGGERS = ("trafilatura", "htmldate", "courlan")
+"""trafilatura and its helpers log what they discard ("discarding data: None"); divergence reports each file's outcome
+itself (E101, E103), so their warnings would only reach the terminal as stray `divergence:` lines."""
+
+
 def _from_html(text: str, stem: str, where: str) -> Document:
     import trafilatura
 
+    for name in EXTRACTION_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
     try:
         extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, favor_recall=True)
     except (ValueError, TypeError, AttributeError, RecursionError) as error:  # lxml/trafilatura on hostile markup
