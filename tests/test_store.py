@@ -91,6 +91,18 @@ def test_show_and_the_stores_score_carry_provenance(corpus_path, settings):
     assert scored.provenance.model_dump(mode="json", exclude={"generated_at"}) == expected
 
 
+def test_an_untitled_article_starts_an_event_with_a_label(tmp_path):
+    """An untitled .txt alone in its event was listed with no headline (`"label": null`) until a regroup gave it one."""
+    article = tmp_path / "brief.txt"
+    article.write_text("---\npublished: 2026-11-16\n---\nPresident Anton Keller spoke by telephone with President Elena Varga "
+                       "on Monday.\nThe two presidents discussed gas transit.\n", encoding="utf-8")
+    store = tmp_path / "corpus.db"
+    assert run_cli("ingest", article, "--store", store).returncode == 0
+    listed = json.loads(run_cli("events", "--store", store, "-f", "json").stdout)
+    assert [(e["documents"], e["label"]) for e in listed] == [
+        (["brief"], "President Anton Keller spoke by telephone with President Elena Varga on Monday.")]
+
+
 def test_show_unknown_event_is_a_one_line_error(corpus_path):
     result = run_cli("show", "event-nope", "--store", corpus_path)
     assert result.returncode == 1
