@@ -151,6 +151,20 @@ def _check_output(output: Path | None) -> None:
         raise OutputError(f"{parent} is not a directory", str(output))
 
 
+def _check_output_spares_inputs(output: Path | None, paths: list[str]) -> None:
+    """Refuse an --output that is one of the inputs: a file given, or a file inside a folder given (read as an article
+    by this run and the next), which the report would overwrite."""
+    if output is None:
+        return
+    target = output.resolve()
+    for raw in paths:
+        if raw == "-":
+            continue
+        given = Path(raw).resolve()
+        if target == given or (given.is_dir() and target.is_file() and given in target.parents):
+            raise OutputError(f"is an input ({raw}); the report would overwrite it, choose another output", str(output))
+
+
 def _stored_as(stored_id: str | None) -> str:
     return f" (stored as {stored_id})" if stored_id else ""
 
@@ -277,6 +291,7 @@ def compare(
     from divergence.pipeline import compare as run_compare
 
     _check_output(output)
+    _check_output_spares_inputs(output, paths)
     settings = _settings(model, set_, nli)
     with _progress("reading and preparing the documents"):
         report = run_compare(paths, settings)
@@ -296,6 +311,7 @@ def cluster(
     from divergence.report.render import print_events
 
     _check_output(output)
+    _check_output_spares_inputs(output, paths)
     settings = _settings(model, set_)
     with _progress("reading and preparing the documents"):
         report = run_cluster(paths, settings)
@@ -317,6 +333,7 @@ def analyze(
     from divergence.pipeline import analyze as run_analyze
 
     _check_output(output)
+    _check_output_spares_inputs(output, paths)
     settings = _settings(model, set_, nli)
     with _progress("reading and preparing the documents"):
         report = run_analyze(paths, settings, engine=_engine(engine, ray_address))
@@ -343,6 +360,7 @@ def ingest(
 
     _check_output(output)
     _check_output_spares(output, store)
+    _check_output_spares_inputs(output, paths)
     runtime, inputs, problems = runtime_for(_settings(model, set_)), paths, None
     with _progress("loading the encoder and the store, ingesting"):
         if (chosen := _engine(engine, ray_address)) is not None:  # embed on the engine; events are still assigned here, in order
@@ -438,6 +456,7 @@ def score(
 
     _check_output(output)
     _check_output_spares(output, store)
+    _check_output_spares_inputs(output, [path])
     if no_add:
         _open_existing(store)
     settings = _settings(model, set_)
