@@ -193,3 +193,15 @@ def test_html_without_article_logs_nothing_of_its_own(tmp_path, caplog):
         docs, problems = load_documents([tmp_path / "blank.html"])
     assert docs == [] and [(p.code, p.message) for p in problems] == [("E101", "no article text found in the HTML")]
     assert [r.getMessage() for r in caplog.records] == []
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_front_matter_is_read_whatever_the_line_endings(tmp_path, newline):
+    """A file with bare-CR line endings kept its front matter as text: no source, no id, no date from it."""
+    path = tmp_path / "a.txt"
+    lines = ["---", "id: kremlin", "source: Kremlin", "published: 2021-11-16", "---", "Putin spoke with Macron by phone.", ""]
+    path.write_bytes(newline.join(lines).encode("utf-8"))
+    (doc,), problems = load_documents([path])
+    assert not problems
+    assert (doc.id, doc.source, str(doc.published)) == ("kremlin", "Kremlin", "2021-11-16")
+    assert doc.text[doc.content_start :] == "Putin spoke with Macron by phone." + newline

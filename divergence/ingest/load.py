@@ -154,20 +154,25 @@ def _parse_date(value) -> dt.date | None:
         return parsed.date() if parsed else None
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CLOSING_FENCE = re.compile(r"(?:\r\n|\r|\n)---")
+
+
 def split_front_matter(text: str) -> tuple[dict[str, str], str, int]:
-    """Return (metadata, body, offset of body) for '---'-delimited front matter."""
+    """Return (metadata, body, offset of body) for '---'-delimited front matter (lines ending in LF, CRLF or a bare CR)."""
     if not text.startswith("---"):
         return {}, text, 0
-    end = text.find("\n---", 3)
-    if end < 0:
+    closing = _CLOSING_FENCE.search(text, 3)
+    if closing is None:
         return {}, text, 0
+    end = closing.start()
     meta: dict[str, str] = {}
     for line in text[3:end].strip().splitlines():
         key, sep, value = line.partition(":")
         if sep:
             meta[key.strip().lower()] = value.strip().strip("\"'")
-    body_start = text.find("\n", end + 4)
-    body_start = len(text) if body_start < 0 else body_start + 1
+    after = _LINE_BREAK.search(text, closing.end())
+    body_start = len(text) if after is None else after.end()
     return meta, text[body_start:], body_start
 
 
