@@ -88,6 +88,28 @@ def test_models_int8_with_another_model_is_one_line_before_any_output(tmp_path, 
     assert done.returncode == 1 and done.stdout == "" and "needs the built-in encoder" in done.stderr
 
 
+def test_a_models_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, settings):
+    """Building the int8 encoder into a read-only models folder was an [E000] unexpected PermissionError."""
+    import divergence.encoder.fast as fast
+    from tests.cli_runner import run_cli
+
+    float32 = fast_artefact_path(settings).parent / "multilingual-e5-small"
+    if not (float32 / "config.json").is_file():
+        pytest.skip(f"float32 encoder not built at {float32}")
+    (tmp_path / "multilingual-e5-small").symlink_to(float32.resolve())
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(30, "Read-only file system")
+
+    monkeypatch.setattr(fast.tempfile, "mkdtemp", read_only)
+    monkeypatch.setenv("DIVERGENCE_MODELS_DIR", str(tmp_path))
+    done = run_cli("models", "--int8", "--no-verify")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"divergence: [E300] {tmp_path / 'multilingual-e5-small-int8'}: cannot write the int8 encoder into "
+                           f"{tmp_path}: Read-only file system\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["multilingual-e5-small"]
+
+
 def test_a_build_of_another_kind_is_not_current(artefact, tmp_path):
     """An int8 build made another way (every product int8, as before) is rebuilt by `make model` or on first need."""
     import json
