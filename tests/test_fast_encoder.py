@@ -110,6 +110,30 @@ def test_a_models_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["multilingual-e5-small"]
 
 
+def test_building_the_int8_encoder_on_first_need_is_a_stage_of_the_run(monkeypatch, settings):
+    """The build (minutes) was a debug note: the spinner kept showing the stage before it, --verbose said nothing."""
+    import logging
+
+    import divergence.encoder.embed as embed
+
+    built = []
+    monkeypatch.setattr(embed, "fast_encoder_built", lambda s: False)
+    monkeypatch.setattr(embed, "build_fast_encoder", lambda s, force=False: built.append(force))
+    monkeypatch.setattr(embed, "_built_stamp", lambda artefact: "0-0")
+    seen = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: seen.append(record.getMessage())
+    stages = logging.getLogger("divergence.progress")
+    monkeypatch.setattr(stages, "level", logging.INFO)
+    stages.addHandler(handler)
+    try:
+        Encoder(settings.model_copy(update={"encoder_backend": "onnx-int8", "embedding_cache": False}))
+    finally:
+        stages.removeHandler(handler)
+    assert built == [True]
+    assert seen == [f"building the int8 encoder into {fast_artefact_path(settings)} (once)"]
+
+
 def test_a_build_of_another_kind_is_not_current(artefact, tmp_path):
     """An int8 build made another way (every product int8, as before) is rebuilt by `make model` or on first need."""
     import json

@@ -266,6 +266,7 @@ def _progress(what: str):
     if live or OPTIONS.verbose:
         stages.addHandler(handler)
         stages.setLevel(logging.INFO)
+        stages.propagate = False  # shown by the handler only, whichever module logged the stage
     try:
         if status is not None:
             with status:
