@@ -335,3 +335,16 @@ def test_output_onto_an_input_is_refused_before_any_work(tmp_path):
             1, "", f"divergence: [E600] {first}: is an input ({given}); the report would overwrite it, choose another output\n"), args
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before and not store.exists()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_file_name_with_a_newline_or_an_escape_sequence_is_one_escaped_line(tmp_path):
+    """`bad\\nname.txt` split its error over two lines; an ANSI escape in a file name reached the terminal as is."""
+    (tmp_path / "bad\nname.txt").write_text("", encoding="utf-8")
+    (tmp_path / "x\x1b[31mred.txt").write_text("", encoding="utf-8")
+    done = run_cli("compare", tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"divergence: {tmp_path}/bad\\nname.txt: [E101] the file is empty",
+        f"divergence: {tmp_path}/x\\x1b[31mred.txt: [E101] the file is empty",
+        "divergence: [E200] compare needs at least two usable documents (usable: none)",
+    ]

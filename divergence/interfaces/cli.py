@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -136,8 +137,13 @@ def _check_writable_dir(folder: Path, setting: str) -> None:
                          "to a writable folder, or embedding_cache=false", str(folder)) from None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _err_line(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """One line on stderr: control characters (a newline or an escape sequence in a file name) are written escaped."""
+    line = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), message.rstrip("\n"))
+    sys.stderr.write(line + "\n")
 
 
 def _check_output(output: Path | None) -> None:
