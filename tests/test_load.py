@@ -205,3 +205,16 @@ def test_front_matter_is_read_whatever_the_line_endings(tmp_path, newline):
     assert not problems
     assert (doc.id, doc.source, str(doc.published)) == ("kremlin", "Kremlin", "2021-11-16")
     assert doc.text[doc.content_start :] == "Putin spoke with Macron by phone." + newline
+
+
+def test_escape_sequences_in_an_article_become_spaces_offsets_kept(tmp_path):
+    """An article's "ESC[2J" (clear screen) or OSC title sequence reached the terminal through the text report."""
+    raw = "---\nsource: Wire\x1b[31m\n---\nKeller and Brandt spoke \x1b]0;pwned\x07by phone \x1b[2Jon Monday.\n"
+    path = tmp_path / "a.txt"
+    path.write_text(raw, encoding="utf-8")
+    (doc,), problems = load_documents([path])
+    assert not problems and doc.source == "Wire [31m"
+    assert doc.text == raw.replace("\x1b", " ").replace("\x07", " ") and len(doc.text) == len(raw)
+    (tmp_path / "b.json").write_text('{"text": "\\u001b\\u009b"}', encoding="utf-8")
+    docs, problems = load_documents([tmp_path / "b.json"])
+    assert docs == [] and [(p.code, p.message) for p in problems] == [("E101", "the record has no text")]

@@ -178,12 +178,15 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str, int]:
 
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 STRING_FIELDS = ("source", "url", "title", "language")
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+"""Control characters that are not whitespace: an escape sequence in an article ("ESC[2J", an OSC window title) acted on
+the terminal that showed the report. Each becomes a space, so every offset into the text stays valid."""
 
 
 def _string_field(record: dict, key: str, where: str) -> str | None:
     value = record.get(key)
     if value is None or isinstance(value, str):
-        return value
+        return value if value is None else CONTROL_CHARACTERS.sub(" ", value)
     raise MalformedRecord(f"field '{key}' must be a string, got {_json_type(value)}", where)
 
 
@@ -213,6 +216,7 @@ def document_from_record(record: dict, default_id: str, where: str) -> Document:
         text = "\n\n".join(text)
     if not isinstance(text, str):
         raise MalformedRecord(f"field 'text' must be a string or a list of strings, got {_json_type(text)}", where)
+    text = TERMINAL_CONTROLS.sub(" ", text)
     if not text.strip():
         raise EmptyDocument("the record has no text", where)
     published = record.get("published") or record.get("date")
