@@ -218,3 +218,13 @@ def test_escape_sequences_in_an_article_become_spaces_offsets_kept(tmp_path):
     (tmp_path / "b.json").write_text('{"text": "\\u001b\\u009b"}', encoding="utf-8")
     docs, problems = load_documents([tmp_path / "b.json"])
     assert docs == [] and [(p.code, p.message) for p in problems] == [("E101", "the record has no text")]
+
+
+@pytest.mark.parametrize("raw", [b"\xef\xbb\xbf", b"\xff\xfe", b"\xef\xbb\xbf  \n"])
+def test_a_file_of_a_byte_order_mark_only_is_empty(tmp_path, raw):
+    """It was "no text after the front matter", for a file that has none."""
+    (tmp_path / "bom.txt").write_bytes(raw)
+    (tmp_path / "fm.txt").write_text("---\nsource: X\n---\n\n", encoding="utf-8")
+    docs, problems = load_documents([tmp_path])
+    assert docs == [] and sorted((Path(p.path).name, p.code, p.message) for p in problems) == [
+        ("bom.txt", "E101", "the file is empty"), ("fm.txt", "E101", "no text after the front matter")]

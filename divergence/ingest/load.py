@@ -238,7 +238,8 @@ def document_from_record(record: dict, default_id: str, where: str) -> Document:
 def _from_text(text: str, stem: str, where: str) -> Document:
     meta, body, body_start = split_front_matter(text)
     if not body.strip():
-        raise EmptyDocument("no text after the front matter", where)
+        # A file of a byte-order mark only has no front matter: it is empty, like a file of blanks.
+        raise EmptyDocument("no text after the front matter" if text.startswith("---") else "the file is empty", where)
     record = {key: meta.get(key) for key in METADATA_KEYS}
     record["text"] = text  # offsets stay valid against the file as written
     document = document_from_record(record, stem, where)
