@@ -335,6 +335,10 @@ def test_output_onto_an_input_is_refused_before_any_work(tmp_path):
             1, "", f"divergence: [E600] {first}: is an input ({given}); the report would overwrite it, choose another output\n"), args
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before and not store.exists()
     assert not list(tmp_path.rglob("*.tmp"))
+    # A file the folder's reading skips (another type) may be written over: it is not an input.
+    (folder / "report.csv").write_text("old", encoding="utf-8")
+    assert run_cli("cluster", folder, "-f", "json", "-o", folder / "report.csv").returncode == 0
+    assert json.loads((folder / "report.csv").read_text(encoding="utf-8"))["events"]
 
 
 def test_a_file_name_with_a_newline_or_an_escape_sequence_is_one_escaped_line(tmp_path):

@@ -391,11 +391,16 @@ def _read_capped(stream, limit: int) -> tuple[bytes, bool]:
     return raw, True
 
 
+def read_in_folder(child: Path) -> bool:
+    """Whether reading a folder reads this file under it (not hidden, of a known type)."""
+    return child.is_file() and not child.name.startswith(".") and child.suffix.lower() in KNOWN_SUFFIXES
+
+
 def _expand(path: Path) -> Iterator[tuple[Path, str]]:
     """Files under ``path`` with their names relative to it, which become ids ("event/outlet")."""
     if path.is_dir():
         for child in sorted(path.rglob("*")):
-            if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in KNOWN_SUFFIXES:
+            if read_in_folder(child):
                 yield child, child.relative_to(path).as_posix()
     else:
         yield path, path.name

@@ -158,8 +158,10 @@ def _check_output(output: Path | None) -> None:
 
 
 def _check_output_spares_inputs(output: Path | None, paths: list[str]) -> None:
-    """Refuse an --output that is one of the inputs: a file given, or a file inside a folder given (read as an article
-    by this run and the next), which the report would overwrite."""
+    """Refuse an --output that is one of the inputs: a file given, or a file that reading a folder given reads (an
+    article of this run and the next), which the report would overwrite."""
+    from divergence.ingest.load import read_in_folder
+
     if output is None:
         return
     target = output.resolve()
@@ -167,7 +169,7 @@ def _check_output_spares_inputs(output: Path | None, paths: list[str]) -> None:
         if raw == "-":
             continue
         given = Path(raw).resolve()
-        if target == given or (given.is_dir() and target.is_file() and given in target.parents):
+        if target == given or (given.is_dir() and given in target.parents and read_in_folder(target)):
             raise OutputError(f"is an input ({raw}); the report would overwrite it, choose another output", str(output))
 
 
