@@ -316,3 +316,39 @@ def test_problems_are_printed_once_and_quiet_and_verbose_work(inputs):
     assert re.fullmatch(r"judging \d+ claims of 3 documents", messages[0]), messages
     assert all(re.fullmatch(r"(judging|embedding) \d+ claims of 3 documents", m) for m in messages[:-1]), messages
     assert messages[-1] == "done (reading and preparing the documents)"
+
+
+def test_output_onto_an_input_is_refused_before_any_work(tmp_path):
+    """`compare DIR -o DIR/a.txt` wrote the report over the article it had just read (exit 0, the input lost)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for source in GOOD_FIXTURES[:2]:
+        (folder / source.name).write_bytes(source.read_bytes())
+    first = folder / GOOD_FIXTURES[0].name
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    store = tmp_path / "corpus.db"
+    for args, given in ((["compare", folder, "-o", first], folder), (["compare", first, GOOD_FIXTURES[1], "-o", first], first),
+                        (["cluster", folder, "-o", first], folder), (["analyze", "-o", first, "--", first, "-"], first),
+                        (["ingest", folder, "--store", store, "-o", first], folder), (["score", first, "--store", store, "-o", first], first)):
+        done = run_cli(*args)
+        assert (done.returncode, done.stdout, done.stderr) == (
+            1, "", f"divergence: [E600] {first}: is an input ({given}); the report would overwrite it, choose another output\n"), args
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before and not store.exists()
+    assert not list(tmp_path.rglob("*.tmp"))
+    # A file the folder's reading skips (another type) may be written over: it is not an input.
+    (folder / "report.csv").write_text("old", encoding="utf-8")
+    assert run_cli("cluster", folder, "-f", "json", "-o", folder / "report.csv").returncode == 0
+    assert json.loads((folder / "report.csv").read_text(encoding="utf-8"))["events"]
+
+
+def test_a_file_name_with_a_newline_or_an_escape_sequence_is_one_escaped_line(tmp_path):
+    """`bad\\nname.txt` split its error over two lines; an ANSI escape in a file name reached the terminal as is."""
+    (tmp_path / "bad\nname.txt").write_text("", encoding="utf-8")
+    (tmp_path / "x\x1b[31mred.txt").write_text("", encoding="utf-8")
+    done = run_cli("compare", tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"divergence: {tmp_path}/bad\\nname.txt: [E101] the file is empty",
+        f"divergence: {tmp_path}/x\\x1b[31mred.txt: [E101] the file is empty",
+        "divergence: [E200] compare needs at least two usable documents (usable: none)",
+    ]

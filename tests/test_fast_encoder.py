@@ -74,6 +74,66 @@ def test_missing_artefact_is_a_clear_error(tmp_path, settings):
     assert choose_backend(other.model_copy(update={"encoder_backend": "auto"})) == "torch"
 
 
+def test_models_int8_with_another_model_is_one_line_before_any_output(tmp_path, monkeypatch):
+    """`divergence models --model PATH --int8` used to print the model and exit 0 without building anything."""
+    from tests.cli_runner import run_cli
+
+    model = tmp_path / "some-model"
+    done = run_cli("models", "--model", str(model), "--int8", "--no-build", "--no-verify")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"divergence: [E300] {model}: --int8 builds the int8 encoder of the built-in encoder "
+                           "(builtin:multilingual-e5-small) only; another model has none\n")
+    monkeypatch.setenv("DIVERGENCE_ENCODER_BACKEND", "onnx-int8")
+    done = run_cli("models", "--model", str(model), "--no-build", "--no-verify")
+    assert done.returncode == 1 and done.stdout == "" and "needs the built-in encoder" in done.stderr
+
+
+def test_a_models_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, settings):
+    """Building the int8 encoder into a read-only models folder was an [E000] unexpected PermissionError."""
+    import divergence.encoder.fast as fast
+    from tests.cli_runner import run_cli
+
+    float32 = fast_artefact_path(settings).parent / "multilingual-e5-small"
+    if not (float32 / "config.json").is_file():
+        pytest.skip(f"float32 encoder not built at {float32}")
+    (tmp_path / "multilingual-e5-small").symlink_to(float32.resolve())
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(30, "Read-only file system")
+
+    monkeypatch.setattr(fast.tempfile, "mkdtemp", read_only)
+    monkeypatch.setenv("DIVERGENCE_MODELS_DIR", str(tmp_path))
+    done = run_cli("models", "--int8", "--no-verify")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"divergence: [E300] {tmp_path / 'multilingual-e5-small-int8'}: cannot write the int8 encoder into "
+                           f"{tmp_path}: Read-only file system\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["multilingual-e5-small"]
+
+
+def test_building_the_int8_encoder_on_first_need_is_a_stage_of_the_run(monkeypatch, settings):
+    """The build (minutes) was a debug note: the spinner kept showing the stage before it, --verbose said nothing."""
+    import logging
+
+    import divergence.encoder.embed as embed
+
+    built = []
+    monkeypatch.setattr(embed, "fast_encoder_built", lambda s: False)
+    monkeypatch.setattr(embed, "build_fast_encoder", lambda s, force=False: built.append(force))
+    monkeypatch.setattr(embed, "_built_stamp", lambda artefact: "0-0")
+    seen = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: seen.append(record.getMessage())
+    stages = logging.getLogger("divergence.progress")
+    monkeypatch.setattr(stages, "level", logging.INFO)
+    stages.addHandler(handler)
+    try:
+        Encoder(settings.model_copy(update={"encoder_backend": "onnx-int8", "embedding_cache": False}))
+    finally:
+        stages.removeHandler(handler)
+    assert built == [True]
+    assert seen == [f"building the int8 encoder into {fast_artefact_path(settings)} (once)"]
+
+
 def test_a_build_of_another_kind_is_not_current(artefact, tmp_path):
     """An int8 build made another way (every product int8, as before) is rebuilt by `make model` or on first need."""
     import json

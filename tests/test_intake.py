@@ -277,6 +277,20 @@ def test_long_runs_without_punctuation_give_bounded_claims_that_cover_them(text)
             ["Les deux dirigeants ont salué l'adoption des sanctions", "Les deux dirigeants ont appelé à renforcer leur mise en œuvre"],
             ["Les deux dirigeants ont salué l'adoption des sanctions", "ont appelé à renforcer leur mise en œuvre"],
         ),
+        # A short second predicate after a list (too short for a clause of its own) is a part too: it was dropped, so
+        # the claim was "supported" when the other document listed the topics but never said they agreed to meet.
+        (
+            "Президенты обсудили Мали, Ливию и Нигер и договорились встретиться.",
+            "ru",
+            ["Президенты обсудили Мали", "Президенты обсудили Ливию", "Президенты обсудили Нигер", "Президенты договорились встретиться"],
+            ["Мали", "Ливию", "Нигер", "договорились встретиться"],
+        ),
+        (
+            "Les présidents ont discuté du Mali et de la Libye et ont convenu.",
+            "fr",
+            ["Les présidents ont discuté du Mali", "Les présidents ont discuté de la Libye", "Les présidents ont convenu"],
+            ["du Mali", "de la Libye", "ont convenu"],
+        ),
     ],
 )
 def test_compound_claims_split_into_atoms_with_offsets(sentence, language, statements, own):

@@ -173,3 +173,58 @@ def test_html_is_cut_before_extraction(tmp_path):
     (doc,), problems = load_documents([page], max_html_bytes=100_000)
     assert "met in Geneva" in doc.text
     assert codes(problems) == ["W102"] and "before extraction" in problems[0].message
+
+
+def test_an_empty_json_list_is_reported_not_dropped(tmp_path):
+    """`[]` used to vanish: no document and no reason (a folder of many said nothing about it)."""
+    (tmp_path / "none.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "one.json").write_text('[{"id": "r1", "text": "The two leaders met in Geneva."}]', encoding="utf-8")
+    docs, problems = load_documents([tmp_path])
+    assert [d.id for d in docs] == ["r1"]
+    assert [(p.path, p.code, p.message) for p in problems] == [(str(tmp_path / "none.json"), "E101", "the JSON list holds no records")]
+
+
+def test_html_without_article_logs_nothing_of_its_own(tmp_path, caplog):
+    """trafilatura's "discarding data: None" reached the terminal as a stray `divergence:` line before the E101 line."""
+    import logging
+
+    (tmp_path / "blank.html").write_text("<html><body></body></html>", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        docs, problems = load_documents([tmp_path / "blank.html"])
+    assert docs == [] and [(p.code, p.message) for p in problems] == [("E101", "no article text found in the HTML")]
+    assert [r.getMessage() for r in caplog.records] == []
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_front_matter_is_read_whatever_the_line_endings(tmp_path, newline):
+    """A file with bare-CR line endings kept its front matter as text: no source, no id, no date from it."""
+    path = tmp_path / "a.txt"
+    lines = ["---", "id: kremlin", "source: Kremlin", "published: 2021-11-16", "---", "Putin spoke with Macron by phone.", ""]
+    path.write_bytes(newline.join(lines).encode("utf-8"))
+    (doc,), problems = load_documents([path])
+    assert not problems
+    assert (doc.id, doc.source, str(doc.published)) == ("kremlin", "Kremlin", "2021-11-16")
+    assert doc.text[doc.content_start :] == "Putin spoke with Macron by phone." + newline
+
+
+def test_escape_sequences_in_an_article_become_spaces_offsets_kept(tmp_path):
+    """An article's "ESC[2J" (clear screen) or OSC title sequence reached the terminal through the text report."""
+    raw = "---\nsource: Wire\x1b[31m\n---\nKeller and Brandt spoke \x1b]0;pwned\x07by phone \x1b[2Jon Monday.\n"
+    path = tmp_path / "a.txt"
+    path.write_text(raw, encoding="utf-8")
+    (doc,), problems = load_documents([path])
+    assert not problems and doc.source == "Wire [31m"
+    assert doc.text == raw.replace("\x1b", " ").replace("\x07", " ") and len(doc.text) == len(raw)
+    (tmp_path / "b.json").write_text('{"text": "\\u001b\\u009b"}', encoding="utf-8")
+    docs, problems = load_documents([tmp_path / "b.json"])
+    assert docs == [] and [(p.code, p.message) for p in problems] == [("E101", "the record has no text")]
+
+
+@pytest.mark.parametrize("raw", [b"\xef\xbb\xbf", b"\xff\xfe", b"\xef\xbb\xbf  \n"])
+def test_a_file_of_a_byte_order_mark_only_is_empty(tmp_path, raw):
+    """It was "no text after the front matter", for a file that has none."""
+    (tmp_path / "bom.txt").write_bytes(raw)
+    (tmp_path / "fm.txt").write_text("---\nsource: X\n---\n\n", encoding="utf-8")
+    docs, problems = load_documents([tmp_path])
+    assert docs == [] and sorted((Path(p.path).name, p.code, p.message) for p in problems) == [
+        ("bom.txt", "E101", "the file is empty"), ("fm.txt", "E101", "no text after the front matter")]

@@ -37,6 +37,17 @@ def test_the_same_claim_across_languages_is_partial_with_the_same_part_absent(at
     assert [(p.text, p.status) for p in judgement.parts] == [("le Mali", Status.absent), ("la Libye", Status.supported)]
 
 
+def test_a_name_spelled_otherwise_in_the_other_language_is_not_absent(atoms_settings):
+    """'Ливию' (Libya) and 'l'Allemagne et les États-Unis' were absent by rule against an English text naming them."""
+    judgement = _judged(READOUT, "Два президента обсудили Мали и Ливию.", atoms_settings)
+    assert judgement.status is Status.partial, judgement.reason
+    assert [(p.text, p.status) for p in judgement.parts] == [("Мали", Status.absent), ("Ливию", Status.supported)]
+    reference = "The two presidents spoke on Monday. They discussed relations with Germany and the United States."
+    judgement = _judged(reference, "Ils ont évoqué les relations avec l'Allemagne et les États-Unis.", atoms_settings)
+    assert judgement.status is Status.supported, judgement.reason
+    assert judgement.missing == [] and "never says" not in judgement.reason
+
+
 def test_every_part_supported_is_supported(atoms_settings):
     judgement = _judged(READOUT, "The two presidents discussed Libya and agreed to stay in contact.", atoms_settings)
     assert judgement.status is Status.supported, judgement.reason

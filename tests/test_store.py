@@ -77,6 +77,32 @@ def test_cli_events_and_show(corpus_path):
     assert {"number", "actor"} <= kinds
 
 
+def test_show_and_the_stores_score_carry_provenance(corpus_path, settings):
+    """`show -f json`, GET /v1/events/{id}/report and POST /v1/score (Corpus.score) gave `"provenance": null`, unlike compare."""
+    from divergence.report.provenance import provenance_of
+    from divergence.runtime import runtime_for
+
+    expected = provenance_of(runtime_for(settings)).model_dump(mode="json", exclude={"generated_at"})
+    event = next(e for e in json.loads(run_cli("events", "--store", corpus_path, "-f", "json").stdout) if len(e["documents"]) >= 2)
+    shown = json.loads(run_cli("show", event["id"], "--store", corpus_path, "-f", "json").stdout)
+    assert {k: v for k, v in shown["provenance"].items() if k != "generated_at"} == expected
+    with Corpus(corpus_path, settings, read_only=True) as corpus:
+        scored = corpus.score(INCOMING, add=False)
+    assert scored.provenance.model_dump(mode="json", exclude={"generated_at"}) == expected
+
+
+def test_an_untitled_article_starts_an_event_with_a_label(tmp_path):
+    """An untitled .txt alone in its event was listed with no headline (`"label": null`) until a regroup gave it one."""
+    article = tmp_path / "brief.txt"
+    article.write_text("---\npublished: 2026-11-16\n---\nPresident Anton Keller spoke by telephone with President Elena Varga "
+                       "on Monday.\nThe two presidents discussed gas transit.\n", encoding="utf-8")
+    store = tmp_path / "corpus.db"
+    assert run_cli("ingest", article, "--store", store).returncode == 0
+    listed = json.loads(run_cli("events", "--store", store, "-f", "json").stdout)
+    assert [(e["documents"], e["label"]) for e in listed] == [
+        (["brief"], "President Anton Keller spoke by telephone with President Elena Varga on Monday.")]
+
+
 def test_show_unknown_event_is_a_one_line_error(corpus_path):
     result = run_cli("show", "event-nope", "--store", corpus_path)
     assert result.returncode == 1

@@ -17,6 +17,8 @@ from divergence.errors import ModelError
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_NAME = "multilingual-e5-small"
 FAST_SUFFIX = "-int8"
+progress = logging.getLogger("divergence.progress")
+"""A one-time build takes minutes: it is a stage of the run (the CLI's spinner and --verbose show it), not a debug note."""
 BACKENDS = ("auto", "onnx-int8", "torch")
 
 def resolve_model(settings: Settings, build: bool = True) -> str:
@@ -28,7 +30,7 @@ def resolve_model(settings: Settings, build: bool = True) -> str:
             raise ModelError(f"unknown built-in model '{name}' (available: {BUILTIN_NAME})")
         target = Path(settings.models_dir) / BUILTIN_NAME
         if build and not is_materialized(target):
-            logging.getLogger("divergence").info("materialising %s into %s (once)", model, target)
+            progress.info("materialising %s into %s (once)", model, target)
             try:
                 materialize(target)
             except Exception as error:  # noqa: BLE001 - any failure here is one user-facing problem
@@ -124,7 +126,7 @@ class Encoder:
         if self.backend == "onnx-int8":
             self._artefact = fast_artefact_path(settings)
             if not fast_encoder_built(settings):
-                logging.getLogger("divergence").info("building the int8 encoder into %s (once)", self._artefact)
+                progress.info("building the int8 encoder into %s (once)", self._artefact)
                 build_fast_encoder(settings, force=True)
             fingerprint = f"{_fingerprint(self.path)}|int8-{_built_stamp(self._artefact)}"
         else:

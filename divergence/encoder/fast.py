@@ -302,8 +302,11 @@ def build_artefact(
     config, max_len = _check_source(source)
     if not (source / TOKENIZER_FILE).is_file():
         raise BuildError(f"{source} has no {TOKENIZER_FILE} (a fast tokenizer is required)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
+    except OSError as error:  # a read-only models folder: one clear line, not an unexpected error
+        raise BuildError(f"cannot write the int8 encoder into {target.parent}: {error.strerror or error}") from error
     try:
         work, out = staging / "work", staging / "out"
         work.mkdir()

@@ -250,20 +250,28 @@ def _topics(text: str, piece: _Piece, language: str) -> list[_Piece]:
     if verb is None:
         return [piece]
     items = []
-    cursor = verb.end()
+    cursor, joined_by = verb.end(), None
+    predicate = None
     for separator in [*_LIST_SEPARATOR[language].finditer(text, verb.end(), piece.end), None]:
         stop = separator.start() if separator else piece.end
         item = text[cursor:stop]
         if _FINITE_VERB[language].search(item) or _LIST_ELABORATION.match(item):  # "…, the Kremlin said": the list is over
+            if joined_by is not None and "," not in joined_by.group(0) and _FINITE_VERB[language].match(item.lstrip()):
+                # "обсудили Мали, Ливию и Нигер и договорились встретиться": after a bare "and" a verb starts a second
+                # predicate of the same subject, too short for a clause of its own: a fact, not the end of the list.
+                subject = _subject(text, piece.start, joined_by.start(), language)
+                if subject is None or subject[1] > verb.start():
+                    return [piece]  # no subject to lend it: judged whole rather than the fact dropped
+                predicate = _Piece(cursor, piece.end, [*piece.context, subject])
             break
         items.append((cursor, stop))
         if separator is None:
             break
-        cursor = separator.end()
+        cursor, joined_by = separator.end(), separator
     if len(items) < 2 or any(not 1 <= _words(text[s:e]) <= MAX_LIST_ITEM_WORDS for s, e in items):
         return [piece]
     context = [*piece.context, (piece.start, verb.end())]
-    return [_Piece(start, stop, context) for start, stop in items]
+    return [_Piece(start, stop, context) for start, stop in items] + ([predicate] if predicate else [])
 
 
 def atomise(text: str, offset: int, language: str | None) -> list[Atom]:

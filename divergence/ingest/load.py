@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -153,31 +154,39 @@ def _parse_date(value) -> dt.date | None:
         return parsed.date() if parsed else None
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CLOSING_FENCE = re.compile(r"(?:\r\n|\r|\n)---")
+
+
 def split_front_matter(text: str) -> tuple[dict[str, str], str, int]:
-    """Return (metadata, body, offset of body) for '---'-delimited front matter."""
+    """Return (metadata, body, offset of body) for '---'-delimited front matter (lines ending in LF, CRLF or a bare CR)."""
     if not text.startswith("---"):
         return {}, text, 0
-    end = text.find("\n---", 3)
-    if end < 0:
+    closing = _CLOSING_FENCE.search(text, 3)
+    if closing is None:
         return {}, text, 0
+    end = closing.start()
     meta: dict[str, str] = {}
     for line in text[3:end].strip().splitlines():
         key, sep, value = line.partition(":")
         if sep:
             meta[key.strip().lower()] = value.strip().strip("\"'")
-    body_start = text.find("\n", end + 4)
-    body_start = len(text) if body_start < 0 else body_start + 1
+    after = _LINE_BREAK.search(text, closing.end())
+    body_start = len(text) if after is None else after.end()
     return meta, text[body_start:], body_start
 
 
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 STRING_FIELDS = ("source", "url", "title", "language")
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+"""Control characters that are not whitespace: an escape sequence in an article ("ESC[2J", an OSC window title) acted on
+the terminal that showed the report. Each becomes a space, so every offset into the text stays valid."""
 
 
 def _string_field(record: dict, key: str, where: str) -> str | None:
     value = record.get(key)
     if value is None or isinstance(value, str):
-        return value
+        return value if value is None else CONTROL_CHARACTERS.sub(" ", value)
     raise MalformedRecord(f"field '{key}' must be a string, got {_json_type(value)}", where)
 
 
@@ -207,6 +216,7 @@ def document_from_record(record: dict, default_id: str, where: str) -> Document:
         text = "\n\n".join(text)
     if not isinstance(text, str):
         raise MalformedRecord(f"field 'text' must be a string or a list of strings, got {_json_type(text)}", where)
+    text = TERMINAL_CONTROLS.sub(" ", text)
     if not text.strip():
         raise EmptyDocument("the record has no text", where)
     published = record.get("published") or record.get("date")
@@ -228,16 +238,24 @@ def document_from_record(record: dict, default_id: str, where: str) -> Document:
 def _from_text(text: str, stem: str, where: str) -> Document:
     meta, body, body_start = split_front_matter(text)
     if not body.strip():
-        raise EmptyDocument("no text after the front matter", where)
+        # A file of a byte-order mark only has no front matter: it is empty, like a file of blanks.
+        raise EmptyDocument("no text after the front matter" if text.startswith("---") else "the file is empty", where)
     record = {key: meta.get(key) for key in METADATA_KEYS}
     record["text"] = text  # offsets stay valid against the file as written
     document = document_from_record(record, stem, where)
     return document.model_copy(update={"content_start": body_start})
 
 
+EXTRACTION_LOGGERS = ("trafilatura", "htmldate", "courlan")
+"""trafilatura and its helpers log what they discard ("discarding data: None"); divergence reports each file's outcome
+itself (E101, E103), so their warnings would only reach the terminal as stray `divergence:` lines."""
+
+
 def _from_html(text: str, stem: str, where: str) -> Document:
     import trafilatura
 
+    for name in EXTRACTION_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
     try:
         extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, favor_recall=True)
     except (ValueError, TypeError, AttributeError, RecursionError) as error:  # lxml/trafilatura on hostile markup
@@ -290,6 +308,8 @@ def _records_from_json(text: str, stem: str, where: str) -> Iterator[Document | 
         yield _problem(error)
         return
     records = data if isinstance(data, list) else [data]
+    if not records:  # `[]`: nothing to read, said like an empty file (it used to vanish without a word)
+        yield _problem(EmptyDocument("the JSON list holds no records", where))
     for index, record in enumerate(records):
         yield _record(record, stem if len(records) == 1 else f"{stem}-{index + 1}", where)
 
@@ -371,11 +391,16 @@ def _read_capped(stream, limit: int) -> tuple[bytes, bool]:
     return raw, True
 
 
+def read_in_folder(child: Path) -> bool:
+    """Whether reading a folder reads this file under it (not hidden, of a known type)."""
+    return child.is_file() and not child.name.startswith(".") and child.suffix.lower() in KNOWN_SUFFIXES
+
+
 def _expand(path: Path) -> Iterator[tuple[Path, str]]:
     """Files under ``path`` with their names relative to it, which become ids ("event/outlet")."""
     if path.is_dir():
         for child in sorted(path.rglob("*")):
-            if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in KNOWN_SUFFIXES:
+            if read_in_folder(child):
                 yield child, child.relative_to(path).as_posix()
     else:
         yield path, path.name

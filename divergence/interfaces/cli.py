@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -136,8 +137,13 @@ def _check_writable_dir(folder: Path, setting: str) -> None:
                          "to a writable folder, or embedding_cache=false", str(folder)) from None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _err_line(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """One line on stderr: control characters (a newline or an escape sequence in a file name) are written escaped."""
+    line = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), message.rstrip("\n"))
+    sys.stderr.write(line + "\n")
 
 
 def _check_output(output: Path | None) -> None:
@@ -149,6 +155,22 @@ def _check_output(output: Path | None) -> None:
     parent = next((p for p in output.parents if p.exists()), None)
     if parent is not None and not parent.is_dir():
         raise OutputError(f"{parent} is not a directory", str(output))
+
+
+def _check_output_spares_inputs(output: Path | None, paths: list[str]) -> None:
+    """Refuse an --output that is one of the inputs: a file given, or a file that reading a folder given reads (an
+    article of this run and the next), which the report would overwrite."""
+    from divergence.ingest.load import read_in_folder
+
+    if output is None:
+        return
+    target = output.resolve()
+    for raw in paths:
+        if raw == "-":
+            continue
+        given = Path(raw).resolve()
+        if target == given or (given.is_dir() and given in target.parents and read_in_folder(target)):
+            raise OutputError(f"is an input ({raw}); the report would overwrite it, choose another output", str(output))
 
 
 def _stored_as(stored_id: str | None) -> str:
@@ -252,6 +274,7 @@ def _progress(what: str):
     if live or OPTIONS.verbose:
         stages.addHandler(handler)
         stages.setLevel(logging.INFO)
+        stages.propagate = False  # shown by the handler only, whichever module logged the stage
     try:
         if status is not None:
             with status:
@@ -277,6 +300,7 @@ def compare(
     from divergence.pipeline import compare as run_compare
 
     _check_output(output)
+    _check_output_spares_inputs(output, paths)
     settings = _settings(model, set_, nli)
     with _progress("reading and preparing the documents"):
         report = run_compare(paths, settings)
@@ -296,6 +320,7 @@ def cluster(
     from divergence.report.render import print_events
 
     _check_output(output)
+    _check_output_spares_inputs(output, paths)
     settings = _settings(model, set_)
     with _progress("reading and preparing the documents"):
         report = run_cluster(paths, settings)
@@ -317,6 +342,7 @@ def analyze(
     from divergence.pipeline import analyze as run_analyze
 
     _check_output(output)
+    _check_output_spares_inputs(output, paths)
     settings = _settings(model, set_, nli)
     with _progress("reading and preparing the documents"):
         report = run_analyze(paths, settings, engine=_engine(engine, ray_address))
@@ -343,6 +369,7 @@ def ingest(
 
     _check_output(output)
     _check_output_spares(output, store)
+    _check_output_spares_inputs(output, paths)
     runtime, inputs, problems = runtime_for(_settings(model, set_)), paths, None
     with _progress("loading the encoder and the store, ingesting"):
         if (chosen := _engine(engine, ray_address)) is not None:  # embed on the engine; events are still assigned here, in order
@@ -438,6 +465,7 @@ def score(
 
     _check_output(output)
     _check_output_spares(output, store)
+    _check_output_spares_inputs(output, [path])
     if no_add:
         _open_existing(store)
     settings = _settings(model, set_)
@@ -488,9 +516,14 @@ def models(
     int8: Annotated[bool, typer.Option("--int8", help="Also build the int8 ONNX Runtime encoder (encoder_backend=onnx-int8 or auto).")] = False,
 ) -> None:
     """Show which encoder is in use, where it lives, and verify that it works."""
-    from divergence.encoder.embed import build_fast_encoder, choose_backend, resolve_model
+    from divergence.encoder.embed import DEFAULT_MODEL, build_fast_encoder, choose_backend, fast_artefact_path, resolve_model
+    from divergence.errors import ModelError
 
     settings = _settings(model, None)
+    backend = choose_backend(settings)  # an impossible backend is refused before anything is built or printed
+    if int8 and fast_artefact_path(settings) is None:
+        raise ModelError(f"--int8 builds the int8 encoder of the built-in encoder ({DEFAULT_MODEL}) only; "
+                         "another model has none", settings.model)
     path = resolve_model(settings, build=build)
     console = Console()
     if build and (int8 or settings.encoder_backend != "torch"):
@@ -500,7 +533,7 @@ def models(
     console.print(f"model     {settings.model}", markup=False)
     console.print(f"path      {path}", markup=False)
     console.print(f"exists    {Path(path).exists()}", markup=False)
-    console.print(f"backend   {choose_backend(settings)}", markup=False)
+    console.print(f"backend   {backend}", markup=False)
     if verify:
         from divergence.encoder.verify import verify_encoder
 

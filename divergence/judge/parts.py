@@ -17,7 +17,7 @@ from divergence.datamodel import Atom, Claim, Document, Judgement, PartJudgement
 from divergence.ingest.words import content_words
 from divergence.judge.aggregate import combine
 from divergence.judge.align import Match, evidence_units
-from divergence.judge.checks import names, quantities
+from divergence.judge.checks import names, quantities, same_name
 from divergence.judge.classifier import CLASSES, ClaimJudge, judge
 from divergence.judge.features import DocumentFacts
 
@@ -54,6 +54,42 @@ def _as_claim(claim: Claim, atom: Atom) -> Claim:
     return claim.model_copy(update={"text": atom.statement, "start": atom.start, "end": atom.end, "atoms": []})
 
 
+EXONYMS: tuple[tuple[str, ...], ...] = (
+    ("Germany", "Allemagne", "Германия", "Deutschland"),
+    ("States", "USA", "US", "États-Unis", "Etats-Unis", "США", "Штаты"),  # "the United States": its last word
+    ("China", "Chine", "Китай"),
+    ("Union", "EU", "UE", "ЕС", "Евросоюз"),
+    ("Kingdom", "Britain", "UK", "Royaume-Uni", "Grande-Bretagne", "Великобритания", "Британия"),
+    ("NATO", "OTAN", "НАТО"),
+    ("Nations", "UN", "ONU", "ООН"),
+    ("Japan", "Japon", "Япония"),
+    ("Spain", "Espagne", "Испания"),
+    ("Poland", "Pologne", "Польша"),
+    ("Turkey", "Türkiye", "Turquie", "Турция"),
+    ("Greece", "Grèce", "Греция"),
+    ("Sweden", "Suède", "Швеция"),
+    ("Hungary", "Hongrie", "Венгрия"),
+    ("Austria", "Autriche", "Австрия"),
+    ("Georgia", "Géorgie", "Грузия"),
+    ("Switzerland", "Suisse", "Швейцария"),
+    ("Netherlands", "Pays-Bas", "Нидерланды"),
+    ("Libya", "Libye", "Ливия"),
+    ("Geneva", "Genève", "Женева"),
+    ("London", "Londres", "Лондон"),
+    ("Beijing", "Pékin", "Пекин"),
+    ("Warsaw", "Varsovie", "Варшава"),
+)
+"""Names of countries, blocs and cities that languages spell differently (spelling keys cannot match "Allemagne" and
+"Germany", "США" and "États-Unis"): across languages a part naming one is not absent where the other names it."""
+
+
+def _named_there(name: str, facts: DocumentFacts) -> bool:
+    """Whether the other document names ``name``: as spelled, or (across languages) by its exonym."""
+    if facts.has_name(name):
+        return True
+    return any(facts.has_name(other) for group in EXONYMS if any(same_name(name, v) for v in group) for other in group)
+
+
 def _own_names(claim: Claim, atom: Atom) -> list[str]:
     """Names among the atom's own words; the claim's first word is left out (a capital there is the sentence's: "Leaders
     of …")."""
@@ -74,7 +110,7 @@ def unsaid_words(claim: Claim, atom: Atom, facts: DocumentFacts) -> list[str]:
     # Across languages a name counts only from a language that capitalises nothing but names: English also capitalises
     # nationalities, languages and words of titles, which the other language translates ("French" / "français").
     names_count = same_language or language in PROPER_NAMES_ONLY
-    missing = [n for n in _own_names(claim, atom) if names_count and not facts.has_name(n)
+    missing = [n for n in _own_names(claim, atom) if names_count and not _named_there(n, facts)
                and not (same_language and any(w.stem in facts.stems for w in content_words(n, language)))]
     missing += [q.text for q in quantities(atom.text) if q.value > 2 and q.value not in facts.numbers]
     if missing or not same_language:

@@ -47,6 +47,7 @@ from divergence.events.profile import Profile, build_profile
 from divergence.events.same_event import days_apart, pair_signals
 from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import event_dates, judge_event
+from divergence.report.provenance import provenance_of
 from divergence.runtime import Runtime, runtime_for
 from divergence.store import assigning, open_index, open_store
 from divergence.store.sqlite import AlreadyStored
@@ -351,7 +352,8 @@ class Corpus:
                                  known_vectors={s.document.id: s.vectors for s in sources})
             event_model.claims = judged.claims
         event_model.date, event_model.date_end = event_dates([s.document for s in stored])
-        return Report(model=self.settings.model, documents=[DocumentSummary.of(s.document, len(s.claims)) for s in stored],
+        return Report(model=self.settings.model, provenance=provenance_of(self.runtime),
+                      documents=[DocumentSummary.of(s.document, len(s.claims)) for s in stored],
                       events=[event_model], problems=self.runtime.warnings(same_event=False))
 
     # --- scoring ------------------------------------------------------------------------
@@ -386,6 +388,7 @@ class Corpus:
                 report.added = True
         if report.added:
             self._index(stored_id)
+        report.provenance = provenance_of(self.runtime)  # also for callers other than pipeline.score (the HTTP API)
         return report
 
     def _judge_against(self, document: Document, doc_claims: list[Claim], vectors: np.ndarray, sources: list, assignment: Assignment) -> ScoreReport:

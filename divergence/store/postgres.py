@@ -32,7 +32,15 @@ import numpy as np
 from divergence.datamodel import Claim, Document
 from divergence.errors import NotInStore, StoreError
 from divergence.events.assemble import event_id_for
-from divergence.store.sqlite import EventRow, StoredDocument, document_vector_bytes, event_day, now, planned_moves
+from divergence.store.sqlite import (
+    EventRow,
+    StoredDocument,
+    document_vector_bytes,
+    event_day,
+    new_event_label,
+    now,
+    planned_moves,
+)
 
 PARTITION_DAYS = 7
 """Width of a time partition in event days (a week): the unit of event-assignment locks and of the vector index."""
@@ -245,7 +253,7 @@ class PostgresStore:
                 if event is None:
                     event = event_id_for([document.id])
                 self.db.execute("INSERT INTO events(id, created_at, label) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                                (event, now(), document.title))
+                                (event, now(), new_event_label(document, claims)))
                 self.db.execute(
                     "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (%s, %s, %s, %s, %s)",
                     (document.id, event, probability, reason, copy_of),

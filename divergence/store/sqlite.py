@@ -118,6 +118,12 @@ def event_day(document: Document) -> int | None:
     return mention.date.toordinal() if mention is not None and mention.date is not None else None
 
 
+def new_event_label(document: Document, claims: list[Claim]) -> str:
+    """The label of the event a document starts: its title, else its first claim (the rule regrouping uses, the
+    document's profile label), so an untitled article's event is not listed without a headline until it regroups."""
+    return document.title or (claims[0].text if claims else document.id)
+
+
 def document_vector_bytes(claim_vectors: np.ndarray | None) -> bytes | None:
     """The document vector as stored (float16) by every store backend."""
     from divergence.events.profile import document_vector
@@ -363,7 +369,8 @@ class Store:
             )
             if event is None:
                 event = event_id_for([document.id])
-            self.db.execute("INSERT OR IGNORE INTO events(id, created_at, label) VALUES (?, ?, ?)", (event, now(), document.title))
+            self.db.execute("INSERT OR IGNORE INTO events(id, created_at, label) VALUES (?, ?, ?)",
+                            (event, now(), new_event_label(document, claims)))
             self.db.execute(
                 "INSERT INTO event_documents(document, event, probability, reason, copy_of) VALUES (?, ?, ?, ?, ?)",
                 (document.id, event, probability, reason, copy_of),
