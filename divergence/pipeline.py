@@ -20,7 +20,7 @@ from divergence.errors import NotEnoughDocuments
 from divergence.events.assemble import assemble_events, undated_warnings
 from divergence.events.cluster import EventClusterer
 from divergence.events.copies import find_copies, fingerprint
-from divergence.events.mixed import discount_date_conflicts, event_groups, mixed_event_warnings
+from divergence.events.mixed import discount_conflicts, event_groups, mixed_event_warnings
 from divergence.events.profile import Profile, build_profile
 from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import judge_event
@@ -74,7 +74,7 @@ def compare(
     clusterer = EventClusterer.from_settings(runtime.settings, runtime.same_event)
     groups = event_groups(profiles, clusterer)
     mixed = mixed_event_warnings(prepared, profiles, groups, clusterer)
-    event = discount_date_conflicts(event, groups)
+    event = discount_conflicts(event, groups)
     event.documents = [d.id for d in prepared]
     event.duplicates = copies
     return Report(

@@ -305,23 +305,32 @@ def test_compare_warns_about_mixed_events(settings):
     assert "Mixed events" in to_html(report) and "looks like another event" in to_markdown(report)
 
 
-def test_date_conflict_between_different_events_is_not_a_contradiction():
+def test_conflict_between_different_events_is_not_a_contradiction():
     from divergence.datamodel import ClaimReport, Conflict, Event, Judgement
-    from divergence.events.mixed import discount_date_conflicts
+    from divergence.events.mixed import discount_conflicts
 
     def judgement(kind: str) -> Judgement:
         return Judgement(status=Status.contradicted, score=0.7, reason=f"conflicting {kind}",
                          conflicts=[Conflict(kind=kind, claim_span="14 March", evidence_span="20 May")],
-                         probabilities={"supported": 0.1, "partial": 0.1, "absent": 0.0, "contradicted": 0.8})
+                         probabilities={"supported": 0.05, "partial": 0.1, "absent": 0.05, "contradicted": 0.8})
 
     claim = ClaimReport(id="a#0-9", document="a", text="They spoke on 14 March.", start=0, end=9,
                         statuses={"b": judgement("date"), "c": judgement("date"), "d": judgement("number")})
     event = Event(id="e", documents=["a", "b", "c", "d"], claims=[claim])
-    judged = discount_date_conflicts(event, {"a": 0, "b": 1, "c": 0, "d": 1}).claims[0].statuses
+    judged = discount_conflicts(event, {"a": 0, "b": 1, "c": 0, "d": 1}).claims[0].statuses
     assert judged["b"].status is Status.partial and "different events" in judged["b"].reason
     assert judged["b"].probabilities["contradicted"] == 0 and judged["b"].probabilities["partial"] == pytest.approx(0.9)
     assert judged["c"].status is Status.contradicted  # same event: a real finding
-    assert judged["d"].status is Status.contradicted  # another event, but not (only) a date
+    # Another event and not a date: the judge's most probable status without the conflict, which the reason still names.
+    assert judged["d"].status is Status.partial and not judged["d"].conflicts
+    assert judged["d"].reason == "partial; number '14 March' vs '20 May' is no contradiction: the documents report different events (W203)"
+    assert judged["d"].probabilities["contradicted"] == 0
+    # Evidence stating a conflicting fact supports nothing, however the judge scored "supported".
+    negation = Judgement(status=Status.contradicted, score=0.46, reason="conflicting negation",
+                         conflicts=[Conflict(kind="negation", claim_span="not", evidence_span="(affirmative)")],
+                         probabilities={"supported": 0.15, "partial": 0.01, "absent": 0.04, "contradicted": 0.8})
+    claim = claim.model_copy(update={"statuses": {"b": negation}})
+    assert discount_conflicts(event.model_copy(update={"claims": [claim]}), {"a": 0, "b": 1}).claims[0].statuses["b"].status is Status.absent
 
 
 def test_one_event_gets_no_mixed_event_warning(fixture_reports):

@@ -2,8 +2,10 @@
 
 The inputs are clustered with the same-event model (as `analyze` does). The largest group is taken as the
 event being compared; every document outside it gets a W203 warning naming the documents it is closest to
-and why it looks like another event. Claims are still compared, but a date conflict between documents of
-different events is no finding: such a judgement is reported as ``partial`` with the dates named.
+and why it looks like another event. Claims are still compared, but a conflict between documents of different
+events is no finding: two events differ in their dates, and the explicit checks name a swapped pair of leaders or a
+negation between any two sentences. A date conflict is reported as ``partial`` with the dates named; any other
+judgement the conflict made ``contradicted`` is ``partial`` or ``absent``, whichever the judge found likelier.
 """
 
 from __future__ import annotations
@@ -50,21 +52,23 @@ def mixed_event_warnings(documents: Sequence[Document], profiles: Sequence[Profi
         problems.append(Problem(
             path=document.path or document.id, code=MIXED_EVENTS, set_aside=False,
             message=(f"looks like another event than {', '.join(p.id for p in main)} (same-event probability {probability:.2f} "
-                     f"with {closest}: {describe_signals(signals)}); its claims are still compared, date conflicts with "
+                     f"with {closest}: {describe_signals(signals)}); its claims are still compared, conflicts with "
                      "them are not reported as contradictions; `divergence analyze` groups documents into events first"),
         ))
     return problems
 
 
-def discount_date_conflicts(event: Event, groups: dict[str, int]) -> Event:
-    """A claim checked against a document of another event: a date conflict is expected, not a contradiction."""
+def discount_conflicts(event: Event, groups: dict[str, int]) -> Event:
+    """A claim checked against a document of another event: a conflict is expected, not a contradiction."""
     claims = []
     for claim in event.claims:
         statuses = {}
         for other, judgement in claim.statuses.items():
-            if (groups.get(claim.document) != groups.get(other) and judgement.status is Status.contradicted
-                    and judgement.conflicts and all(c.kind == "date" for c in judgement.conflicts)):
-                judgement = _as_other_event(judgement)
+            if groups.get(claim.document) != groups.get(other) and judgement.status is Status.contradicted and judgement.conflicts:
+                if all(c.kind == "date" for c in judgement.conflicts):
+                    judgement = _as_other_event(judgement)
+                else:
+                    judgement = _without_conflict(judgement)
             statuses[other] = judgement
         claims.append(claim.model_copy(update={"statuses": statuses}))
     return event.model_copy(update={"claims": claims})
@@ -79,5 +83,21 @@ def _as_other_event(judgement: Judgement) -> Judgement:
     return judgement.model_copy(update={
         "status": Status.partial,
         "reason": f"dates differ ({dates}): the documents report different events (W203), not a contradiction",
+        "probabilities": probabilities,
+    })
+
+
+def _without_conflict(judgement: Judgement) -> Judgement:
+    conflicts = "; ".join(f"{c.kind} '{c.claim_span}' vs '{c.evidence_span}'" for c in judgement.conflicts)
+    # Evidence that states a conflicting fact supports nothing: partial or absent, whichever the judge found likelier.
+    probabilities = dict(judgement.probabilities)
+    partial, absent = probabilities.get(Status.partial.value, 0.0), probabilities.get(Status.absent.value, 0.0)
+    status = Status.partial if partial > absent else Status.absent
+    if probabilities:
+        probabilities[Status.contradicted.value] = 0.0
+    return judgement.model_copy(update={
+        "status": status,
+        "conflicts": [],
+        "reason": f"{status.value}; {conflicts} is no contradiction: the documents report different events (W203)",
         "probabilities": probabilities,
     })
