@@ -309,28 +309,37 @@ def test_conflict_between_different_events_is_not_a_contradiction():
     from divergence.datamodel import ClaimReport, Conflict, Event, Judgement
     from divergence.events.mixed import discount_conflicts
 
-    def judgement(kind: str) -> Judgement:
+    def judgement(kind: str, **probabilities: float) -> Judgement:
         return Judgement(status=Status.contradicted, score=0.7, reason=f"conflicting {kind}",
                          conflicts=[Conflict(kind=kind, claim_span="14 March", evidence_span="20 May")],
-                         probabilities={"supported": 0.05, "partial": 0.1, "absent": 0.05, "contradicted": 0.8})
+                         probabilities=probabilities or {"supported": 0.05, "partial": 0.1, "absent": 0.05, "contradicted": 0.8})
 
-    claim = ClaimReport(id="a#0-9", document="a", text="They spoke on 14 March.", start=0, end=9,
-                        statuses={"b": judgement("date"), "c": judgement("date"), "d": judgement("number")})
-    event = Event(id="e", documents=["a", "b", "c", "d"], claims=[claim])
-    judged = discount_conflicts(event, {"a": 0, "b": 1, "c": 0, "d": 1}).claims[0].statuses
-    assert judged["b"].status is Status.partial and "different events" in judged["b"].reason
-    assert judged["b"].probabilities["contradicted"] == 0 and judged["b"].probabilities["partial"] == pytest.approx(0.9)
-    assert judged["c"].status is Status.contradicted  # same event: a real finding
-    # Another event and not a date: the judge's most probable status without the conflict, which the reason still names.
-    assert judged["d"].status is Status.partial and not judged["d"].conflicts
-    assert judged["d"].reason == "partial; number '14 March' vs '20 May' is no contradiction: the documents report different events (W203)"
-    assert judged["d"].probabilities["contradicted"] == 0
+    def article(document: str, statuses: dict[str, Judgement] | None = None) -> list[ClaimReport]:
+        """Three claims of ``document``: a whole article, not a one-sentence statement."""
+        return [ClaimReport(id=f"{document}#{i}", document=document, text=f"Sentence {i}.", start=i * 20, end=i * 20 + 11,
+                            statuses=(statuses or {}) if i == 0 else {}) for i in range(3)]
+
+    def judged(statuses: dict[str, Judgement], groups: dict[str, int], sizes: dict[str, int]) -> dict[str, Judgement]:
+        claims = article("a", statuses)[: sizes.get("a", 3)]
+        claims += [c for d in statuses for c in article(d)[: sizes.get(d, 3)]]
+        event = Event(id="e", documents=list(groups), claims=claims)
+        return discount_conflicts(event, groups).claims[0].statuses
+
+    groups = {"a": 0, "b": 1, "c": 0, "d": 1}
+    got = judged({"b": judgement("date"), "c": judgement("date"), "d": judgement("number")}, groups, {})
+    assert got["b"].status is Status.partial and "different events" in got["b"].reason
+    assert got["b"].probabilities["contradicted"] == 0 and got["b"].probabilities["partial"] == pytest.approx(0.9)
+    assert got["c"].status is Status.contradicted  # same event: a real finding
+    # Another event and not a date: partial or absent, the conflict still named in the reason.
+    assert got["d"].status is Status.partial and not got["d"].conflicts
+    assert got["d"].reason == "partial; number '14 March' vs '20 May' is no contradiction: the documents report different events (W203)"
+    assert got["d"].probabilities["contradicted"] == 0
     # Evidence stating a conflicting fact supports nothing, however the judge scored "supported".
-    negation = Judgement(status=Status.contradicted, score=0.46, reason="conflicting negation",
-                         conflicts=[Conflict(kind="negation", claim_span="not", evidence_span="(affirmative)")],
-                         probabilities={"supported": 0.15, "partial": 0.01, "absent": 0.04, "contradicted": 0.8})
-    claim = claim.model_copy(update={"statuses": {"b": negation}})
-    assert discount_conflicts(event.model_copy(update={"claims": [claim]}), {"a": 0, "b": 1}).claims[0].statuses["b"].status is Status.absent
+    negation = judgement("negation", supported=0.15, partial=0.01, absent=0.04, contradicted=0.8)
+    assert judged({"b": negation}, {"a": 0, "b": 1}, {})["b"].status is Status.absent
+    # A one-sentence statement checked against a text: "another event" says little there, the conflict stands.
+    assert judged({"d": judgement("number")}, {"a": 0, "d": 1}, {"a": 1})["d"].status is Status.contradicted
+    assert judged({"d": judgement("number")}, {"a": 0, "d": 1}, {"d": 2})["d"].status is Status.contradicted
 
 
 def test_one_event_gets_no_mixed_event_warning(fixture_reports):

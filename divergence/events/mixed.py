@@ -4,12 +4,14 @@ The inputs are clustered with the same-event model (as `analyze` does). The larg
 event being compared; every document outside it gets a W203 warning naming the documents it is closest to
 and why it looks like another event. Claims are still compared, but a conflict between documents of different
 events is no finding: two events differ in their dates, and the explicit checks name a swapped pair of leaders or a
-negation between any two sentences. A date conflict is reported as ``partial`` with the dates named; any other
-judgement the conflict made ``contradicted`` is ``partial`` or ``absent``, whichever the judge found likelier.
+negation between any two sentences. A date conflict is reported as ``partial`` with the dates named; between two
+articles (more than a short lead's claims each) any other judgement the conflict made ``contradicted`` is ``partial``
+or ``absent``, whichever the judge found likelier.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from divergence.datamodel import Document, Event, Judgement, Problem, Status
@@ -17,7 +19,7 @@ from divergence.errors import MIXED_EVENTS
 from divergence.events.assemble import describe_signals
 from divergence.events.cluster import EventClusterer
 from divergence.events.profile import Profile
-from divergence.events.same_event import pair_signals
+from divergence.events.same_event import SHORT_DOCUMENT_CLAIMS, pair_signals
 
 
 def event_groups(profiles: Sequence[Profile], clusterer: EventClusterer) -> dict[str, int]:
@@ -60,6 +62,9 @@ def mixed_event_warnings(documents: Sequence[Document], profiles: Sequence[Profi
 
 def discount_conflicts(event: Event, groups: dict[str, int]) -> Event:
     """A claim checked against a document of another event: a conflict is expected, not a contradiction."""
+    # "Another event" is the verdict of whole articles; between a statement of a sentence or two and a text (a claim
+    # checked against its source) it says little, and a conflict there is what the user asked about.
+    claim_counts = Counter(claim.document for claim in event.claims)
     claims = []
     for claim in event.claims:
         statuses = {}
@@ -67,7 +72,7 @@ def discount_conflicts(event: Event, groups: dict[str, int]) -> Event:
             if groups.get(claim.document) != groups.get(other) and judgement.status is Status.contradicted and judgement.conflicts:
                 if all(c.kind == "date" for c in judgement.conflicts):
                     judgement = _as_other_event(judgement)
-                else:
+                elif min(claim_counts[claim.document], claim_counts.get(other, 0)) > SHORT_DOCUMENT_CLAIMS:
                     judgement = _without_conflict(judgement)
             statuses[other] = judgement
         claims.append(claim.model_copy(update={"statuses": statuses}))
