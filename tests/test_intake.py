@@ -322,6 +322,12 @@ def test_single_facts_and_noun_coordination_stay_whole(sentence, language):
     assert atomise(sentence, 0, language) == []
 
 
+def test_a_list_naming_one_item_twice_states_each_fact_once():
+    atoms = atomise("The presidents discussed Mali, Libya and Mali.", 0, "en")
+    assert [a.statement for a in atoms] == ["The presidents discussed Mali", "The presidents discussed Libya"]
+    assert atomise("The presidents discussed Mali, Mali and Mali.", 0, "en") == []  # one fact: judged whole
+
+
 def test_claims_carry_their_atoms_through_prepare():
     text = "The two leaders discussed Ukraine, Iran and the situation in Mali. They agreed to talk again next week."
     _, claims = prepare(Document(id="doc", text=text, language="en"), Settings())

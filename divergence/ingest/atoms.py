@@ -286,18 +286,18 @@ def atomise(text: str, offset: int, language: str | None) -> list[Atom]:
     ]
     if len(pieces) < 2:
         return []
-    atoms = []
+    atoms: dict[str, Atom] = {}
     for piece in pieces:
         start, end = _trim(text, piece.start, piece.end)
         context = [_trim(text, s, e) for s, e in piece.context]
         context = [(s, e) for s, e in context if e > s]
-        atoms.append(
-            Atom(
-                start=offset + start,
-                end=offset + end,
-                text=text[start:end],
-                context=[Span(start=offset + s, end=offset + e) for s, e in context],
-                statement=" ".join([*(text[s:e] for s, e in context), text[start:end]]),
-            )
-        )
-    return atoms
+        statement = " ".join([*(text[s:e] for s, e in context), text[start:end]])
+        # A list that names one item twice ("Mali, Mali and Mali") states one fact, not three.
+        atoms.setdefault(statement.casefold(), Atom(
+            start=offset + start,
+            end=offset + end,
+            text=text[start:end],
+            context=[Span(start=offset + s, end=offset + e) for s, e in context],
+            statement=statement,
+        ))
+    return list(atoms.values()) if len(atoms) >= 2 else []
