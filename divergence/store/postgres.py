@@ -35,6 +35,7 @@ from divergence.events.assemble import event_id_for
 from divergence.store.sqlite import (
     EventRow,
     StoredDocument,
+    day_bounds,
     document_vector_bytes,
     event_day,
     new_event_label,
@@ -385,10 +386,8 @@ class PostgresStore:
         """
         if first_day is None and last_day is None:
             return self.all_ids()
-        low = first_day if first_day is not None else -(2**62)
-        high = last_day if last_day is not None else 2**62
         return [d for (d,) in self.db.execute(
-            "SELECT id FROM documents WHERE event_day BETWEEN %s AND %s ORDER BY seq", (low, high))]
+            "SELECT id FROM documents WHERE event_day BETWEEN %s AND %s ORDER BY seq", day_bounds(first_day, last_day))]
 
     def events_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Document id → its event, for those of ``ids`` the store holds."""

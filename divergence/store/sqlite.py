@@ -198,6 +198,11 @@ def check_store(path: str | Path) -> str:
     return "ok"
 
 
+def day_bounds(first_day: int | None, last_day: int | None) -> tuple[int, int]:
+    """[first_day, last_day] as SQL bounds, an open end (None) as a day no document has."""
+    return (first_day if first_day is not None else -(2**62), last_day if last_day is not None else 2**62)
+
+
 def planned_moves(groups: dict[str, list[str]], held: dict[str, str], path: str) -> tuple[list[tuple[str, str]], list[str]]:
     """What a regrouping changes, for either backend: (document, its new event) for every document that moves, and
     the events it may leave empty (in id order). ``held``: document → its event now; a document not held is NotInStore."""
@@ -525,31 +530,25 @@ class Store:
         """
         if first_day is None and last_day is None:
             return self.all_ids()
-        low = first_day if first_day is not None else -(2**62)
-        high = last_day if last_day is not None else 2**62
         return [d for (d,) in self.db.execute(
-            "SELECT id FROM documents WHERE event_day BETWEEN ? AND ? ORDER BY rowid", (low, high))]
+            "SELECT id FROM documents WHERE event_day BETWEEN ? AND ? ORDER BY rowid", day_bounds(first_day, last_day))]
 
     @_mapped
     def events_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Document id → its event, for those of ``ids`` the store holds."""
-        ids = list(ids)
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), 500):  # SQLite binds at most 999 parameters by default
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT document, event FROM event_documents WHERE document IN ({marks})", chunk))
-        return found
+        return self._pairs_where_in("SELECT document, event FROM event_documents WHERE document IN ({})", list(ids))
 
     @_mapped
     def event_labels(self, events: Iterable[str]) -> dict[str, str | None]:
         """Event id → label, for those of ``events`` the store holds."""
-        events = list(events)
-        found: dict[str, str | None] = {}
-        for start in range(0, len(events), 500):
-            chunk = events[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT id, label FROM events WHERE id IN ({marks})", chunk))
+        return self._pairs_where_in("SELECT id, label FROM events WHERE id IN ({})", list(events))
+
+    def _pairs_where_in(self, query: str, keys: list[str]) -> dict:
+        """The (key, value) rows of ``query`` (its ``IN ({})`` filled with ``keys``) as a dict."""
+        found = {}
+        for start in range(0, len(keys), 500):  # SQLite binds at most 999 parameters by default
+            chunk = keys[start : start + 500]
+            found.update(self.db.execute(query.format(",".join("?" * len(chunk))), chunk))
         return found
 
     @_mapped
