@@ -79,6 +79,11 @@ def _weekday_number(name: str) -> int | None:
     return None
 
 
+def names_day_or_month(word: str) -> bool:
+    """Whether ``word`` is a month or weekday name (any language the date finder reads)."""
+    return _month_number(word) is not None or _weekday_number(word) is not None
+
+
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
     try:
         return dt.date(year, month, day)

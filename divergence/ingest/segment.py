@@ -19,6 +19,7 @@ from divergence.datamodel import Claim, Document
 from divergence.ingest.atoms import atomise
 from divergence.ingest.attribution import Attribution, attribute
 from divergence.ingest.clean import UNSPACED_SCRIPT
+from divergence.ingest.dates import names_day_or_month
 from divergence.ingest.language import dominant_script, paragraph_language, sentence_language
 
 # pysbd's rules for Chinese and Japanese cut before closing quotes; the script's own punctuation does better.
@@ -51,10 +52,9 @@ _EXCLAIMED_END = re.compile(rf"[!?][{_CLOSERS}]*$")
 # - the one before ends at a clock abbreviation and it starts with the day, month or time zone the time belongs to
 #   ("2 a.m. Friday", "6:30 a.m. Pacific Time"), or in lower case; "at 2 p.m. Jackson will …" stays two sentences.
 _CLOCK_END = re.compile(r"\b[ap]\.\s?m\.$", re.IGNORECASE)
+# Month and weekday names come from divergence.ingest.dates; these are the other words a clock time runs into.
 _TIME_WORDS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight "
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "today tomorrow yesterday tonight "
     "local pacific eastern central mountain atlantic greenwich "
     "gmt utc et est edt ct cst cdt mt mst mdt pt pst pdt bst cet cest eet eest msk ist jst".split()
 )
@@ -126,7 +126,7 @@ def _continues(text: str, previous: tuple[int, int], span: tuple[int, int]) -> b
     if _EXCLAIMED_END.search(before):
         return lower
     if _CLOCK_END.search(before):
-        return lower or word.group(1).lower() in _TIME_WORDS
+        return lower or word.group(1).lower() in _TIME_WORDS or names_day_or_month(word.group(1))
     return False
 
 
