@@ -1,5 +1,8 @@
 """The HTTP API, over a real uvicorn on 127.0.0.1: endpoints, errors, OpenAPI, and a bounded load test."""
 
+import csv
+import html
+import io
 import os
 import socket
 import subprocess
@@ -82,6 +85,30 @@ def test_compare_endpoint(server):
     assert response.status_code == 200
     kinds = {c["kind"] for claim in response.json()["events"][0]["claims"] for j in claim["statuses"].values() for c in j["conflicts"]}
     assert "date" in kinds
+
+
+def test_compare_and_event_report_render_every_format(server):
+    client, _ = server
+    documents = {"documents": _docs(FIXTURES / "events" / "brandt-visit")}
+    report = client.post("/v1/compare", json=documents).json()
+    claims = [claim for event in report["events"] for claim in event["claims"]]
+
+    page = client.post("/v1/compare", params={"format": "html"}, json=documents)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.lstrip().lower().startswith("<!doctype html") and html.escape(claims[0]["text"], quote=False) in page.text
+
+    rows = list(csv.DictReader(io.StringIO(client.post("/v1/compare", params={"format": "csv"}, json=documents).text)))
+    assert len(rows) == sum(len(claim["statuses"]) for claim in claims)
+
+    markdown = client.post("/v1/compare", params={"format": "markdown"}, json=documents)
+    assert markdown.headers["content-type"].startswith("text/markdown") and markdown.text.startswith("#")
+
+    refused = client.post("/v1/compare", params={"format": "pdf"}, json=documents)
+    assert refused.status_code == 422 and "format" in refused.json()["error"]["message"]
+
+    event_id = next(iter(client.post("/v1/documents", json=documents).json()["added"].values()))
+    stored_page = client.get(f"/v1/events/{event_id}/report", params={"format": "html"})
+    assert stored_page.headers["content-type"].startswith("text/html") and event_id in stored_page.text
 
 
 @pytest.mark.parametrize(

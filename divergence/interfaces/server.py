@@ -21,6 +21,7 @@ import sqlite3
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -85,6 +86,25 @@ class EventOut(BaseModel):
 
 class ErrorOut(BaseModel):
     error: dict[str, str]
+
+
+ReportFormat = Literal["json", "html", "markdown", "csv", "claimreview"]
+FORMAT_QUERY = Query("json", description="json (the report schema), html (the page people read), markdown, csv (one row per "
+                     "claim × other source) or claimreview (schema.org JSON-LD for contradicted claims).")
+# The same renderers as the CLI's --format, so a page fetched over HTTP is the page `compare -f html` writes.
+REPORT_MEDIA = {"content": {"text/html": {}, "text/markdown": {}, "text/csv": {}, "application/ld+json": {}}}
+_MEDIA_TYPES = {"html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
+                "csv": "text/csv; charset=utf-8", "claimreview": "application/ld+json"}
+
+
+def _rendered(report: Report, format: str):
+    if format == "json":
+        return report
+    from divergence.report.exports import to_claimreview, to_csv
+    from divergence.report.render import to_html, to_markdown
+
+    render = {"html": to_html, "markdown": to_markdown, "csv": to_csv, "claimreview": to_claimreview}[format]
+    return Response(render(report), media_type=_MEDIA_TYPES[format])
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -226,12 +246,12 @@ def create_app(store: str | Path, settings: Settings | None = None, url: str | N
         return {"status": "reloaded", "judge": str(state["runtime"].judge_path), "same_event": str(state["runtime"].same_event_path),
                 "warnings": warnings}
 
-    @app.post("/v1/compare", response_model=Report, responses={422: {"model": ErrorOut}})
-    def compare(body: DocumentsIn) -> Report:
+    @app.post("/v1/compare", response_model=Report, responses={422: {"model": ErrorOut}, 200: REPORT_MEDIA})
+    def compare(body: DocumentsIn, format: ReportFormat = FORMAT_QUERY):
         """Compare documents about one event claim by claim (nothing is stored)."""
         from divergence.pipeline import compare as run_compare
 
-        return run_compare([d.to_document() for d in body.documents], runtime=state["runtime"])
+        return _rendered(run_compare([d.to_document() for d in body.documents], runtime=state["runtime"]), format)
 
     @app.post("/v1/documents", response_model=IngestOut, status_code=201, responses={422: {"model": ErrorOut}})
     def add_documents(body: DocumentsIn) -> IngestOut:
@@ -273,10 +293,11 @@ def create_app(store: str | Path, settings: Settings | None = None, url: str | N
             row = state["corpus"].store.event_row(event_id)
         return EventOut(id=row.id, label=row.label, documents=row.documents, created_at=row.created_at)
 
-    @app.get("/v1/events/{event_id}/report", response_model=Report, responses={404: {"model": ErrorOut}})
-    def event_report(event_id: str) -> Report:
+    @app.get("/v1/events/{event_id}/report", response_model=Report, responses={404: {"model": ErrorOut}, 200: REPORT_MEDIA})
+    def event_report(event_id: str, format: ReportFormat = FORMAT_QUERY):
         with lock:
-            return state["corpus"].event_report(event_id)
+            report = state["corpus"].event_report(event_id)
+        return _rendered(report, format)
 
     return app
 
