@@ -291,6 +291,27 @@ def test_long_runs_without_punctuation_give_bounded_claims_that_cover_them(text)
             ["Les présidents ont discuté du Mali", "Les présidents ont discuté de la Libye", "Les présidents ont convenu"],
             ["du Mali", "de la Libye", "ont convenu"],
         ),
+        # An irregular past ("left") closes the list too, with or without an adverb, and a subject set off by a relative
+        # clause lends itself to it; before, "left" was taken for a third topic ("Keller discussed left").
+        (
+            "Keller, who met Brandt, discussed Mali and Libya and left.",
+            "en",
+            ["Keller, who met Brandt, discussed Mali", "Keller, who met Brandt, discussed Libya", "Keller left"],
+            ["Mali", "Libya", "left"],
+        ),
+        (
+            "Macron discussed Ukraine, Mali and Libya and then left Paris.",
+            "en",
+            ["Macron discussed Ukraine", "Macron discussed Mali", "Macron discussed Libya", "Macron then left Paris"],
+            ["Ukraine", "Mali", "Libya", "then left Paris"],
+        ),
+        # … but the noun stays a topic.
+        (
+            "Keller discussed Mali and the left.",
+            "en",
+            ["Keller discussed Mali", "Keller discussed the left"],
+            ["Mali", "the left"],
+        ),
     ],
 )
 def test_compound_claims_split_into_atoms_with_offsets(sentence, language, statements, own):

@@ -146,6 +146,41 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start + lead, start + lead + tail.start()
 
 
+_LEADING_ADVERB = {
+    "en": re.compile(r"\s*(?:(?:then|later|also|subsequently|afterwards|finally|\w+ly)\s+)?"),
+    "fr": re.compile(r"\s*(?:(?:puis|ensuite|enfin|aussi|également)\s+)?", re.IGNORECASE),
+    "ru": re.compile(r"\s*(?:(?:затем|потом|также|наконец)\s+)?", re.IGNORECASE),
+}
+
+
+# Irregular pasts that are not in _FINITE_VERB because they are as often nouns or adjectives ("the progressive
+# left", "grew up" inside a subject); right after "and" that closes a list of topics they are a second predicate.
+_IRREGULAR_PAST = {
+    "en": re.compile(
+        r"(?:left|flew|fled|drove|stood|fell|rose|knew|grew|drew|threw|chose|broke|sold|bought|caught|taught|fought|"
+        r"built|spent|dealt|struck|withdrew|understood|heard|felt|meant|sat|forgot|overcame|upheld|swore)(?![\w-])"
+    ),
+}
+
+
+def _starts_predicate(item: str, language: str) -> bool:
+    """'left Paris', 'then left Paris', 'ont quitté Paris': the item after a list's last "and" is a verb phrase."""
+    item = item[_LEADING_ADVERB[language].match(item).end():]
+    irregular = _IRREGULAR_PAST.get(language)
+    return bool(_FINITE_VERB[language].match(item) or (irregular and irregular.match(item)))
+
+
+_SUBJECT_THEN_RELATIVE = re.compile(
+    r"^\s*([^,;:]+?),\s*(?:who|which|qui|lequel|laquelle|который|которая|которое|которые)\b[^,;:]*,\s*$", re.IGNORECASE
+)
+
+
+def _subject_around_relative(text: str, start: int, verb_start: int) -> tuple[int, int] | None:
+    """'Keller, who met Brandt, discussed …' → 'Keller': the subject before a relative clause set off by commas."""
+    match = _SUBJECT_THEN_RELATIVE.match(text, start, verb_start)
+    return (match.start(1), match.end(1)) if match and _words(match.group(1)) else None
+
+
 def _is_clause(text: str, language: str) -> bool:
     if _NON_FINITE_START[language].match(text):
         return False  # "…, but making sure …", "…, and motivated by …": a participle phrase, not a clause
@@ -255,11 +290,15 @@ def _topics(text: str, piece: _Piece, language: str) -> list[_Piece]:
     for separator in [*_LIST_SEPARATOR[language].finditer(text, verb.end(), piece.end), None]:
         stop = separator.start() if separator else piece.end
         item = text[cursor:stop]
-        if _FINITE_VERB[language].search(item) or _LIST_ELABORATION.match(item):  # "…, the Kremlin said": the list is over
-            if joined_by is not None and "," not in joined_by.group(0) and _FINITE_VERB[language].match(item.lstrip()):
+        bare_and = joined_by is not None and "," not in joined_by.group(0)
+        if _FINITE_VERB[language].search(item) or _LIST_ELABORATION.match(item) or (bare_and and _starts_predicate(item, language)):
+            # "…, the Kremlin said": the list is over
+            if bare_and and _starts_predicate(item, language):
                 # "обсудили Мали, Ливию и Нигер и договорились встретиться": after a bare "and" a verb starts a second
                 # predicate of the same subject, too short for a clause of its own: a fact, not the end of the list.
                 subject = _subject(text, piece.start, joined_by.start(), language)
+                if subject is None or subject[1] > verb.start():
+                    subject = _subject_around_relative(text, piece.start, verb.start())
                 if subject is None or subject[1] > verb.start():
                     return [piece]  # no subject to lend it: judged whole rather than the fact dropped
                 predicate = _Piece(cursor, piece.end, [*piece.context, subject])
