@@ -13,6 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
+import divergence
 from divergence import score
 from divergence.datamodel import Document, ScoreReport, Status
 from divergence.errors import MalformedRecord
@@ -381,7 +382,7 @@ def test_output_onto_the_store_is_refused_before_anything_is_written(corpus_path
     assert store.read_bytes() == before and run_cli("check", "--store", store).returncode == 0
 
 
-def test_a_document_stored_under_a_suffixed_id_is_reported_under_that_id(corpus_path, tmp_path):
+def test_a_document_stored_under_a_suffixed_id_is_reported_under_that_id(corpus_path, tmp_path, settings):
     store = _copy_store(corpus_path, tmp_path / "renamed.db")
     other = tmp_path / "incoming" / "norland-budget" / "norland_times.txt"
     other.parent.mkdir(parents=True)
@@ -391,8 +392,14 @@ def test_a_document_stored_under_a_suffixed_id_is_reported_under_that_id(corpus_
     assert done.returncode == 0, done.stderr
     stored_as = json.loads(done.stdout)["renamed"]["norland-budget/norland_times"]
     assert stored_as.startswith("norland-budget/norland_times~")
-    listed = {doc for event in json.loads(run_cli("events", "--store", store, "-f", "json").stdout) for doc in event["documents"]}
+    stored_events = json.loads(run_cli("events", "--store", store, "-f", "json").stdout)
+    listed = {doc for event in stored_events for doc in event["documents"]}
     assert {"norland-budget/norland_times", stored_as} <= listed
+    # `analyze` of the same files names the second one alike, so its event has the store's id too.
+    analysed = divergence.analyze([FIXTURES / "events", tmp_path / "incoming"], settings)
+    (analysed_event,) = [event for event in analysed.events if stored_as in event.documents]
+    (stored_event,) = [event for event in stored_events if stored_as in event["documents"]]
+    assert (analysed_event.id, sorted(analysed_event.documents)) == (stored_event["id"], sorted(stored_event["documents"]))
     other.write_text(original.replace("112 votes to 64", "97 votes to 72"), encoding="utf-8")
     text = run_cli("ingest", tmp_path / "incoming", "--store", store).stdout
     (line,) = [line for line in text.splitlines() if line.startswith("added")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -472,13 +473,27 @@ def load_documents(
     return _unique_ids(documents), problems
 
 
+def suffixed_id(document: Document) -> str:
+    """The id of a second document under a taken id (two folders' ``x.txt``).
+
+    The suffix comes from the document's own text, so ``analyze``, ``ingest`` and
+    the store name it alike whatever the order the files arrive in, and the event
+    ids built from member ids agree too.
+    """
+    return f"{document.id}~{hashlib.blake2b(document.text.encode(), digest_size=4).hexdigest()}"
+
+
 def _unique_ids(documents: list[Document]) -> list[Document]:
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     unique = []
     for document in documents:
-        count = seen.get(document.id, 0)
-        seen[document.id] = count + 1
-        if count:
-            document = document.model_copy(update={"id": f"{document.id}~{count + 1}"})
+        if document.id in taken:
+            base = suffixed_id(document)
+            new_id, count = base, 1
+            while new_id in taken:  # the same text twice under one name
+                count += 1
+                new_id = f"{base}~{count}"
+            document = document.model_copy(update={"id": new_id})
+        taken.add(document.id)
         unique.append(document)
     return unique

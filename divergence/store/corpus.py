@@ -45,6 +45,7 @@ from divergence.events.copies import content_hash, is_copy
 from divergence.events.linkage import group_indices, linkage_score
 from divergence.events.profile import Profile, build_profile
 from divergence.events.same_event import days_apart, pair_signals
+from divergence.ingest.load import suffixed_id
 from divergence.ingest.prepare import Input, prepare_inputs
 from divergence.judge.event import event_dates, judge_event
 from divergence.report.provenance import provenance_of
@@ -290,7 +291,7 @@ class Corpus:
         """
         if self.store.has_document(document.id):
             # Another file with the same id but other text: keep both, the later one suffixed.
-            document = document.model_copy(update={"id": f"{document.id}~{profile.content_hash[:8]}"})
+            document = document.model_copy(update={"id": suffixed_id(document)})
             claims = [c.model_copy(update={"id": c.id.replace(c.document, document.id, 1), "document": document.id}) for c in claims]
             profile.id = document.id
         event = assignment.event or self._free_event_id([document.id], own=set())
