@@ -117,6 +117,10 @@ class Settings(BaseModel):
         600, description="Longest claim: a longer sentence (or a run without punctuation) is cut at its last clause "
         "break or space before this many characters.",
     )
+    judge_headlines: bool = Field(
+        True, description="A headline that is a line of the text is a claim, judged against the other sources like a "
+        "sentence (marked `headline` in the report); it never counts in grouping documents into events.",
+    )
     max_file_bytes: int = Field(
         50_000_000, description="At most this many bytes are read from one file or stdin (a larger text is cut with a "
         "warning; a larger JSON file is set aside), so a huge or endless input cannot exhaust memory.",

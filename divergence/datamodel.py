@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 class Status(StrEnum):
@@ -69,6 +69,7 @@ class Document(BaseModel):
     event_date: DateMention | None = None
     body: list[Span] = Field(default_factory=list, description="Spans kept as article text after cleaning.")
     removed: list[Span] = Field(default_factory=list, description="Spans removed as site chrome.")
+    headline: Span | None = Field(None, description="Where the headline stands in ``text``, when it is a line of it.")
     warnings: list[str] = Field(default_factory=list)
     source_map: list[SourceSegment] = Field(default_factory=list, description=(
         "For HTML input: where pieces of ``text`` (the extracted main text) sit in the HTML file; empty otherwise."))
@@ -105,6 +106,8 @@ class Claim(BaseModel):
     speaker: str | None = Field(None, description="Who says it: a person, an institution, or None for the outlet's own voice.")
     speaker_kind: Literal["person", "institution", "anonymous", "outlet"] = "outlet"
     quote: bool = False
+    headline: bool = Field(False, description="The article's headline: judged like its sentences, but left out of the "
+                           "event-grouping signals (a headline is written for the page, not a sentence of the report).")
     atoms: list[Atom] = Field(
         default_factory=list,
         description="The claim's atomic facts when it states several (coordinated clauses, a list of topics, reported speech "
@@ -287,7 +290,7 @@ class Provenance(BaseModel):
 class Report(BaseModel):
     model_config = ConfigDict(json_schema_extra=_schema_version_required)
 
-    schema_version: Literal["1.4"] = SCHEMA_VERSION
+    schema_version: Literal["1.5"] = SCHEMA_VERSION
     generator: str = "divergence"
     model: str
     provenance: Provenance | None = None
@@ -301,7 +304,7 @@ class ScoreReport(BaseModel):
 
     model_config = ConfigDict(json_schema_extra=_schema_version_required)
 
-    schema_version: Literal["1.4"] = SCHEMA_VERSION
+    schema_version: Literal["1.5"] = SCHEMA_VERSION
     generator: str = "divergence"
     model: str
     provenance: Provenance | None = None

@@ -72,7 +72,7 @@ def test_documents_events_report_and_score(server):
     assert event_id in {e["id"] for e in client.get("/v1/events").json()}
     assert client.get(f"/v1/events/{event_id}").json()["documents"] == list(body["added"])
     report = client.get(f"/v1/events/{event_id}/report").json()
-    assert report["schema_version"] == "1.4" and report["events"][0]["claims"]
+    assert report["schema_version"] == "1.5" and report["events"][0]["claims"]
 
     incoming = (FIXTURES / "incoming" / "baltic_daily.txt").read_text(encoding="utf-8")
     scored = client.post("/v1/score", params={"add": "false"}, json={"id": "baltic_daily", "text": incoming}).json()

@@ -62,7 +62,7 @@ def test_report_json_validates_against_shipped_schema(fixture_reports):
         data = json.loads(to_json(report))
         jsonschema.validate(data, shipped)
         assert Report.model_validate(data) == report
-        assert data["schema_version"] == "1.4"
+        assert data["schema_version"] == "1.5"
 
 
 def test_markdown_lists_every_claim(fixture_reports):

@@ -280,7 +280,7 @@ def test_provenance_names_tool_models_and_time(fixture_reports, settings, monkey
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", generation_time()) and generation_time() != "2023-11-14T22:13:20Z"
-    assert json.loads(fixed.model_dump_json())["schema_version"] == "1.4"
+    assert json.loads(fixed.model_dump_json())["schema_version"] == "1.5"
 
 
 def test_shipped_schemas_match_the_models():
@@ -288,7 +288,7 @@ def test_shipped_schemas_match_the_models():
         shipped = json.loads(schema_path(kind).read_text(encoding="utf-8"))
         assert shipped == json_schema(kind), f"regenerate divergence/report/schema/{kind}.schema.json"
         assert "schema_version" in shipped["required"]
-        assert shipped["properties"]["schema_version"]["const"] == "1.4"
+        assert shipped["properties"]["schema_version"]["const"] == "1.5"
 
 
 # --- part 1: mixed events -----------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def discount_conflicts(event: Event, groups: dict[str, int]) -> Event:
     """A claim checked against a document of another event: a conflict is expected, not a contradiction."""
     # "Another event" is the verdict of whole articles; between a statement of a sentence or two and a text (a claim
     # checked against its source) it says little, and a conflict there is what the user asked about.
-    claim_counts = Counter(claim.document for claim in event.claims)
+    claim_counts = Counter(claim.document for claim in event.claims if not claim.headline)
     claims = []
     for claim in event.claims:
         statuses = {}

@@ -44,6 +44,9 @@ class Profile:
     vector: np.ndarray = field(repr=False)
     """Unit vector of the document (mean of its centred claim vectors)."""
     claim_vectors: np.ndarray | None = field(default=None, repr=False)
+    """Every claim's vector, in claim order (the judge reuses them)."""
+    sentence_vectors: np.ndarray | None = field(default=None, repr=False)
+    """The vectors of the claims that group documents: every claim but the headline."""
     day: int | None = None
     """Proleptic ordinal of the event date when its year is known."""
     month_day: tuple[int, int] | None = None
@@ -157,8 +160,20 @@ def document_vector(claim_vectors: np.ndarray) -> np.ndarray:
     return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
 
 
+def sentence_rows(claims: list[Claim]) -> list[int]:
+    """Positions of the claims that count in grouping documents into events: all but the headline."""
+    return [i for i, claim in enumerate(claims) if not claim.headline]
+
+
 def build_profile(document: Document, claims: list[Claim], claim_vectors: np.ndarray) -> Profile:
-    """Profile of a prepared document whose claims are embedded (centred) in ``claim_vectors``."""
+    """Profile of a prepared document whose claims are embedded (centred) in ``claim_vectors``.
+
+    The headline claim is left out: the grouping signals were fitted on sentences, and the title enters the lead
+    and the label as metadata anyway.
+    """
+    all_vectors = claim_vectors.astype(np.float32)
+    rows = sentence_rows(claims)
+    claims, claim_vectors = [claims[i] for i in rows], all_vectors[rows]
     body = " ".join(c.text for c in claims)
     lead_texts = ([document.title] if document.title else []) + [c.text for c in claims[:LEAD_CLAIMS]]
     display: dict[str, str] = {}
@@ -169,7 +184,8 @@ def build_profile(document: Document, claims: list[Claim], claim_vectors: np.nda
     return Profile(
         id=document.id,
         vector=document_vector(claim_vectors),
-        claim_vectors=claim_vectors.astype(np.float32),
+        claim_vectors=all_vectors,
+        sentence_vectors=claim_vectors,
         day=day,
         month_day=month_day,
         window_days=window,

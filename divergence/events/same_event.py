@@ -95,21 +95,26 @@ def claim_overlap(a: Profile, b: Profile, threshold: float) -> float | None:
     return claim_coverage(a, b, threshold)[0]
 
 
+def _sentences(profile: Profile) -> np.ndarray | None:
+    return profile.sentence_vectors if profile.sentence_vectors is not None else profile.claim_vectors
+
+
 def claim_coverage(a: Profile, b: Profile, threshold: float) -> tuple[float | None, float | None]:
     """(share of both documents' claims with a counterpart in the other, the same share of the shorter document's
     claims when it is a lead of at most :data:`SHORT_DOCUMENT_CLAIMS`, else None)."""
-    if a.claim_vectors is None or b.claim_vectors is None or not len(a.claim_vectors) or not len(b.claim_vectors):
+    a_vectors, b_vectors = _sentences(a), _sentences(b)
+    if a_vectors is None or b_vectors is None or not len(a_vectors) or not len(b_vectors):
         return None, None
-    similarity = a.claim_vectors @ b.claim_vectors.T
+    similarity = a_vectors @ b_vectors.T
     a_covered = int((similarity.max(axis=1) >= threshold).sum())
     b_covered = int((similarity.max(axis=0) >= threshold).sum())
-    overlap = (a_covered + b_covered) / (len(a.claim_vectors) + len(b.claim_vectors))
-    shorter = min(len(a.claim_vectors), len(b.claim_vectors))
+    overlap = (a_covered + b_covered) / (len(a_vectors) + len(b_vectors))
+    shorter = min(len(a_vectors), len(b_vectors))
     if shorter > SHORT_DOCUMENT_CLAIMS:
         return overlap, None
-    if len(a.claim_vectors) == len(b.claim_vectors):
+    if len(a_vectors) == len(b_vectors):
         return overlap, max(a_covered, b_covered) / shorter
-    return overlap, (a_covered if len(a.claim_vectors) < len(b.claim_vectors) else b_covered) / shorter
+    return overlap, (a_covered if len(a_vectors) < len(b_vectors) else b_covered) / shorter
 
 
 COUNTERPARTS = 2

@@ -242,8 +242,11 @@ def clean(document: Document) -> Document:
             removed.append(Span(start=start, end=start + match.end()))
             start += match.end()
         body.append(Span(start=start, end=line.end))
-    title = document.title or headline(lines)
-    return document.model_copy(update={"body": body, "removed": removed, "title": title})
+    line = headline_line(lines)
+    title = document.title or (line.text if line else None)
+    in_text = line is not None and (document.title is None or _normalised(document.title) == _normalised(line.text))
+    headline_span = Span(start=line.start, end=line.end) if in_text else None
+    return document.model_copy(update={"body": body, "removed": removed, "title": title, "headline": headline_span})
 
 
 _NEVER_TEXT = ("timestamp", "metadata", "boilerplate", "symbols")
@@ -263,8 +266,8 @@ def _keep_something(lines: list[Line]) -> None:
 _MENU = re.compile(r"\s[|›»/]\s|^\W|[|›»]$|^(?:by|from|par|de|with|avec|автор|источник)\b", re.IGNORECASE)
 
 
-def headline(lines: list[Line]) -> str | None:
-    """The page's headline: the last heading above the first paragraph.
+def headline_line(lines: list[Line]) -> Line | None:
+    """The line of the page's headline: the last heading above the first paragraph.
 
     Mastheads and menus come first and captions repeat, so the line closest
     to the article that is neither a menu ("World | Politics") nor repeated
@@ -277,8 +280,7 @@ def headline(lines: list[Line]) -> str | None:
         if line.kind in ("heading", "repeated") and word_count(line.text) >= TITLE_MIN_WORDS and not _MENU.search(line.text):
             candidates.append(line)
     headings = [line for line in candidates if line.kind == "heading"]
-    chosen = headings[-1] if headings else (candidates[0] if candidates else None)
-    return chosen.text if chosen else None
+    return headings[-1] if headings else (candidates[0] if candidates else None)
 
 
 def dateline_source(document: Document) -> str | None:

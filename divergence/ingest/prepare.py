@@ -19,7 +19,7 @@ Input = str | Document | tuple[str, str]
 def prepare(document: Document, settings: Settings) -> tuple[Document, list[Claim]]:
     """Clean, describe and segment one loaded document."""
     document = describe(clean(document), settings.language_seed)
-    return document, segment(document, settings.language_seed, settings.max_claim_chars)
+    return document, segment(document, settings.language_seed, settings.max_claim_chars, settings.judge_headlines)
 
 
 def prepare_inputs(

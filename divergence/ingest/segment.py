@@ -224,8 +224,10 @@ def _has_words(text: str) -> bool:
     return bool(re.search(r"[^\W\d_]", text))
 
 
-def segment(document: Document, seed: int = 0, max_claim_chars: int = DEFAULT_MAX_CLAIM_CHARS) -> list[Claim]:
-    """The document's claims: its sentences (semicolon compounds split) with their atoms.
+def segment(document: Document, seed: int = 0, max_claim_chars: int = DEFAULT_MAX_CLAIM_CHARS,
+            headline: bool = True) -> list[Claim]:
+    """The document's claims: its headline (when ``headline`` and it is a line of the text), then its sentences
+    (semicolon compounds split) with their atoms.
 
     Sentences of fewer than ``MIN_CLAIM_WORDS`` words (captions, bylines that
     survived cleaning) are left out, unless the document has nothing else:
@@ -246,21 +248,40 @@ def segment(document: Document, seed: int = 0, max_claim_chars: int = DEFAULT_MA
                 pieces.append((c_start, c_end, attribution, claim_words(text) >= MIN_CLAIM_WORDS))
     kept = [p for p in pieces if p[3]] or [p for p in pieces if _has_words(document.text[p[0] : p[1]])]
     claims: list[Claim] = []
+    if headline and document.headline is not None and not _repeated_in_lead(document, kept):
+        # An outlet's headline is its most prominent claim ("Putin tells Macron Kyiv is sabotaging Minsk"): readers
+        # compare headlines first, so it is judged against the other sources like any sentence.
+        start, end = document.headline.start, document.headline.end
+        claims.append(_claim(document, len(claims), start, end, attribute(document.text[start:end], None), seed, headline=True))
     for c_start, c_end, attribution, _ in kept:
-        text = document.text[c_start:c_end]
-        language = sentence_language(text, document.language, seed)
-        claims.append(
-            Claim(
-                id=f"{document.id}#{len(claims) + 1}",
-                document=document.id,
-                text=text,
-                start=c_start,
-                end=c_end,
-                language=language,
-                speaker=attribution.speaker,
-                speaker_kind=attribution.kind,
-                quote=attribution.quote,
-                atoms=atomise(text, c_start, language),
-            )
-        )
+        claims.append(_claim(document, len(claims), c_start, c_end, attribution, seed))
     return claims
+
+
+HEADLINE_LEAD_SENTENCES = 3
+
+
+def _repeated_in_lead(document: Document, pieces: list) -> bool:
+    """Whether the lead restates the headline word for word (official readouts open with their title as a sentence)."""
+    words = " ".join(re.findall(r"\w+", document.span_text(document.headline).casefold()))
+    lead = (" ".join(re.findall(r"\w+", document.text[p[0] : p[1]].casefold())) for p in pieces[:HEADLINE_LEAD_SENTENCES])
+    return bool(words) and any(f" {words} " in f" {sentence} " for sentence in lead)
+
+
+def _claim(document: Document, index: int, start: int, end: int, attribution: Attribution, seed: int,
+           headline: bool = False) -> Claim:
+    text = document.text[start:end]
+    language = sentence_language(text, document.language, seed)
+    return Claim(
+        id=f"{document.id}#{index + 1}",
+        document=document.id,
+        text=text,
+        start=start,
+        end=end,
+        language=language,
+        speaker=attribution.speaker,
+        speaker_kind=attribution.kind,
+        quote=attribution.quote,
+        headline=headline,
+        atoms=atomise(text, start, language),
+    )

@@ -138,7 +138,7 @@ def to_markdown(report: Report) -> str:
                     if j.attribution:
                         cell += f" ⚑ {_md(j.attribution.description)}"
                     cells.append(cell)
-                lines.append(f"| {_md(claim.text)} | {_md(claim.speaker) if claim.speaker else '(outlet)'} | " + " | ".join(cells) + " |")
+                lines.append(f"| {'**Headline:** ' if claim.headline else ''}{_md(claim.text)} | {_md(claim.speaker) if claim.speaker else '(outlet)'} | " + " | ".join(cells) + " |")
             lines.append("")
     if report.problems:
         lines += ["## Problems", ""] + [f"- {_code(p.path)}: \\[{p.code}\\] {_md(p.message)}" + ("" if p.set_aside else " (still used)")
@@ -196,7 +196,9 @@ def print_text(report: Report, console) -> None:
             for other in others:
                 table.add_column(Text(other), ratio=2)
             for claim in (c for c in event.claims if c.document == doc_id):
-                label = Text(claim.text)
+                label = Text(claim.text, style="bold" if claim.headline else "")
+                if claim.headline:
+                    label = Text("headline: ", style="dim") + label
                 if claim.speaker:
                     label.append(f"  — {claim.speaker}", style="italic dim")
                 cells = []

@@ -32,6 +32,7 @@ import numpy as np
 from divergence.datamodel import Claim, Document
 from divergence.errors import NotInStore, StoreError
 from divergence.events.assemble import event_id_for
+from divergence.events.profile import sentence_rows
 from divergence.store.sqlite import (
     EventRow,
     StoredDocument,
@@ -244,7 +245,8 @@ class PostgresStore:
                 model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
                 self.db.execute(
                     "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (document.id, content_hash, now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
+                    (document.id, content_hash, now(), document.model_dump_json(), event_day(document),
+                 document_vector_bytes(vectors[sentence_rows(claims)])),
                 )
                 with self.db.cursor() as cursor:
                     cursor.executemany("INSERT INTO claims(id, document, position, data) VALUES (%s, %s, %s, %s)",

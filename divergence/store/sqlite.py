@@ -31,6 +31,7 @@ import numpy as np
 from divergence.datamodel import Claim, Document
 from divergence.errors import MalformedRecord, NotInStore, StoreDamaged, StoreError, StoreReadOnly
 from divergence.events.assemble import event_id_for
+from divergence.events.profile import sentence_rows
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
@@ -362,7 +363,8 @@ class Store:
             model_id = self._model_id(int(vectors.shape[1]) if vectors.ndim == 2 and vectors.size else 0)
             self.db.execute(
                 "INSERT INTO documents(id, content_hash, ingested_at, data, event_day, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                (document.id, content_hash, now(), document.model_dump_json(), event_day(document), document_vector_bytes(vectors)),
+                (document.id, content_hash, now(), document.model_dump_json(), event_day(document),
+                 document_vector_bytes(vectors[sentence_rows(claims)])),
             )
             self.db.executemany(
                 "INSERT INTO claims(id, document, position, data) VALUES (?, ?, ?, ?)",
