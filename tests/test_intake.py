@@ -104,7 +104,9 @@ def test_hard_wrapped_english_readout_keeps_every_sentence():
     assert document.title == "Readout of President Harlan Reeve's Call with President Émile Daucourt of France"
     for chrome in ["THE WHITE HOUSE", "Office of the Press Secretary", "FOR IMMEDIATE RELEASE", "###"]:
         assert all(chrome not in claim.text for claim in claims), chrome
-    # One claim per sentence, not one per wrapped line.
+    # The headline is a claim of its own, first and marked; then one claim per sentence, not one per wrapped line.
+    headline, *claims = claims
+    assert (headline.headline, headline.text) == (True, document.title) and not any(c.headline for c in claims)
     assert len(claims) == len(READOUT_EN)
     assert "the face of this continuing challenge." in claims[5].text and claims[5].text.startswith("The leaders underscored")
 
@@ -112,8 +114,9 @@ def test_hard_wrapped_english_readout_keeps_every_sentence():
 def test_hard_wrapped_french_readout_keeps_every_sentence():
     text = elysee(wrapped([READOUT_FR[:2], READOUT_FR[2:]]))
     assert kept_share(text, READOUT_FR) == 1.0
-    _, claims = assert_every_sentence_reaches_a_claim(text, READOUT_FR)
-    assert len(claims) == len(READOUT_FR)
+    document, claims = assert_every_sentence_reaches_a_claim(text, READOUT_FR)
+    assert [c.text for c in claims if c.headline] == [document.title] == ["Entretien avec M. Tomasz Wierzbicki"]
+    assert len([c for c in claims if not c.headline]) == len(READOUT_FR)
     assert all("Accueil" not in c.text and "Partager" not in c.text and "Publié" not in c.text for c in claims)
 
 
@@ -361,6 +364,47 @@ def test_crlf_wrapped_readout_keeps_every_sentence_with_offsets_into_the_file(tm
     path.write_bytes(white_house(wrapped(READOUT_EN_PARAGRAPHS)).replace("\n", "\r\n").encode("utf-8"))
     documents, claims, problems = prepare_inputs([str(path)], Settings())
     raw = path.read_bytes().decode("utf-8")
-    assert problems == [] and len(claims[documents[0].id]) == len(READOUT_EN)
+    assert problems == [] and len([c for c in claims[documents[0].id] if not c.headline]) == len(READOUT_EN)
     for claim in claims[documents[0].id]:
         assert raw[claim.start : claim.end] == claim.text
+
+
+KREMLIN_STYLE = (
+    "Telephone conversation with President of Norland Anton Keller\n\n09:28, 16 November\n\n"
+    "Telephone conversation with President of Norland Anton Keller took place today.\n\n"
+    "The presidents discussed the gas transit agreement and agreed to meet in June.\n"
+)
+WIRE_STYLE = (
+    "Keller and Varga vow to revive fishing talks\n\n"
+    "President Anton Keller of Norland and President Elena Varga of Ostravia spoke by telephone on Tuesday.\n"
+    "Both presidents agreed to resume the stalled talks on fishing quotas.\n"
+)
+
+
+def test_a_headline_is_a_claim_unless_the_lead_repeats_it():
+    document, claims = prepare(Document(id="wire", text=WIRE_STYLE), Settings())
+    assert [(c.headline, c.text) for c in claims][0] == (True, "Keller and Varga vow to revive fishing talks")
+    assert document.span_text(document.headline) == claims[0].text and claims[0].start == 0
+    # An official readout opens with its title as a sentence: one claim, not the same words twice.
+    _, claims = prepare(Document(id="kremlin", text=KREMLIN_STYLE), Settings())
+    assert not any(c.headline for c in claims) and claims[0].text.startswith("Telephone conversation with President")
+    # A title given as metadata is not in the text: no claim to point at.
+    _, claims = prepare(Document(id="meta", text=WIRE_STYLE.split("\n\n", 1)[1], title="Keller and Varga vow"), Settings())
+    assert not any(c.headline for c in claims)
+    _, claims = prepare(Document(id="off", text=WIRE_STYLE), Settings(judge_headlines=False))
+    assert not any(c.headline for c in claims)
+
+
+def test_a_headline_claim_leaves_the_event_signals_unchanged():
+    import numpy as np
+
+    from divergence.events.profile import build_profile
+
+    with_headline = prepare(Document(id="wire", text=WIRE_STYLE), Settings())
+    without = prepare(Document(id="wire", text=WIRE_STYLE), Settings(judge_headlines=False))
+    vectors = np.eye(8, dtype=np.float32)
+    a = build_profile(with_headline[0], with_headline[1], vectors[: len(with_headline[1])])
+    b = build_profile(without[0], without[1], vectors[1 : len(without[1]) + 1])  # the same sentences, the same rows
+    assert len(a.claim_vectors) == len(b.claim_vectors) + 1  # the judge still gets every claim's vector
+    assert (a.content_hash, a.names, a.participants, a.label) == (b.content_hash, b.names, b.participants, b.label)
+    assert np.array_equal(a.vector, b.vector) and np.array_equal(a.sentence_vectors, b.sentence_vectors)
