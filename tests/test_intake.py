@@ -408,3 +408,19 @@ def test_a_headline_claim_leaves_the_event_signals_unchanged():
     assert len(a.claim_vectors) == len(b.claim_vectors) + 1  # the judge still gets every claim's vector
     assert (a.content_hash, a.names, a.participants, a.label) == (b.content_hash, b.names, b.participants, b.label)
     assert np.array_equal(a.vector, b.vector) and np.array_equal(a.sentence_vectors, b.sentence_vectors)
+
+
+def test_a_headline_claim_is_judged_and_shown_in_every_view():
+    import divergence
+    from divergence.report.render import to_html, to_markdown
+
+    other = ("Norland and Ostravia will resume fishing talks\n\n"
+             "The presidents of Norland and Ostravia, Anton Keller and Elena Varga, talked on the phone on Tuesday.\n"
+             "They agreed to resume the talks on fishing quotas that stalled last year.\n")
+    report = divergence.compare([("wire", WIRE_STYLE), ("other", other)])
+    headlines = [c for c in report.events[0].claims if c.headline]
+    assert [c.document for c in headlines] == ["wire", "other"]
+    assert all(set(c.statuses) == ({"wire", "other"} - {c.document}) for c in headlines)
+    page = to_html(report)
+    assert all(f'data-claim="{c.id}"' in page for c in headlines)
+    assert "**Headline:** Keller and Varga vow to revive fishing talks" in to_markdown(report)

@@ -301,7 +301,7 @@ def passages(document: DocumentSummary | None, claims: list[ClaimReport]) -> lis
     own = sorted(claims, key=lambda c: c.start)
     if document is None or document.text is None or not document.body:
         return [[(c.text, c.id)] for c in own]
-    paragraphs = []
+    paragraphs = [[(c.text, c.id)] for c in own if c.headline]  # the headline is a claim but no part of the body
     for span in document.body:
         pieces, cursor = [], span.start
         for claim in own:
