@@ -102,12 +102,20 @@ def claim_overlap(a: Profile, b: Profile, threshold: float) -> float | None:
     return claim_coverage(a, b, threshold)[0]
 
 
-def claim_coverage(a: Profile, b: Profile, threshold: float) -> tuple[float | None, float | None]:
-    """(share of both documents' claims with a counterpart in the other, the same share of the shorter document's
-    claims when it is a lead of at most :data:`SHORT_DOCUMENT_CLAIMS`, else None)."""
+def claim_similarities(a: Profile, b: Profile) -> np.ndarray | None:
+    """Cosine of every claim of ``a`` (rows) with every claim of ``b``; None when either has no claim vectors."""
     if a.claim_vectors is None or b.claim_vectors is None or not len(a.claim_vectors) or not len(b.claim_vectors):
+        return None
+    return a.claim_vectors @ b.claim_vectors.T
+
+
+def claim_coverage(a: Profile, b: Profile, threshold: float, similarity: np.ndarray | None = None) -> tuple[float | None, float | None]:
+    """(share of both documents' claims with a counterpart in the other, the same share of the shorter document's
+    claims when it is a lead of at most :data:`SHORT_DOCUMENT_CLAIMS`, else None). ``similarity``: the
+    :func:`claim_similarities` of the pair when already computed."""
+    similarity = claim_similarities(a, b) if similarity is None else similarity
+    if similarity is None:
         return None, None
-    similarity = a.claim_vectors @ b.claim_vectors.T
     a_covered = int((similarity.max(axis=1) >= threshold).sum())
     b_covered = int((similarity.max(axis=0) >= threshold).sum())
     overlap = (a_covered + b_covered) / (len(a.claim_vectors) + len(b.claim_vectors))
@@ -155,7 +163,8 @@ def participants_matched(a: Profile, b: Profile) -> tuple[float | None, tuple[st
 def pair_signals(a: Profile, b: Profile, claim_threshold: float, similarity: float | None = None) -> PairSignals:
     days, year_known = days_apart(a, b)
     coverage, missing, counterparts_differ = participants_matched(a, b)
-    overlap, lead_containment = claim_coverage(a, b, claim_threshold)
+    claims = claim_similarities(a, b)
+    overlap, lead_containment = claim_coverage(a, b, claim_threshold, claims)
     return PairSignals(
         similarity=float(a.vector @ b.vector) if similarity is None else similarity,
         claim_overlap=overlap,
@@ -168,14 +177,13 @@ def pair_signals(a: Profile, b: Profile, claim_threshold: float, similarity: flo
         lead_containment=lead_containment,
         counterparts_differ=counterparts_differ,
         shared_figures=len(a.figures & b.figures),
-        best_claim_match=best_claim_match(a, b),
+        best_claim_match=best_claim_match(a, b, claims),
     )
 
 
-def best_claim_match(a: Profile, b: Profile) -> float | None:
-    if a.claim_vectors is None or b.claim_vectors is None or not len(a.claim_vectors) or not len(b.claim_vectors):
-        return None
-    return float((a.claim_vectors @ b.claim_vectors.T).max())
+def best_claim_match(a: Profile, b: Profile, similarity: np.ndarray | None = None) -> float | None:
+    similarity = claim_similarities(a, b) if similarity is None else similarity
+    return None if similarity is None else float(similarity.max())
 
 
 # kind_conflict is reported with every link but is not a model input: fitted on
