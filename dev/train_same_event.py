@@ -13,8 +13,9 @@ The regularisation, the time scale and the decision offset (log-odds added to
 the intercept, so that ``cluster_threshold`` cuts where it clusters best) are
 chosen by leave-one-set-out: for every candidate, each set is clustered by a
 model fitted on the other sets, and the candidate with the best mean BCubed F1
-over the sets wins (within 0.002 of it, the one with the smallest offset). The result is written to ``models/same-event.json`` with
-what it was trained on and how its settings were chosen.
+over the sets wins (within 0.002 of it, the one with the smallest offset).
+The result is written to ``models/same-event.json`` with what it was
+trained on and how its settings were chosen.
 
     python -m dev.train_same_event --data ../shared/eval
 """

@@ -3,10 +3,11 @@
 Each signal is computed from two profiles alone. The score is a logistic
 model over the signals (log-odds add up): content similarity, claim
 overlap, the best single claim match and a distinctive figure both state
-for, a Gaussian over the days between the event dates and participants
-named in one lead and missing from the other against. Its weights are fitted by ``python -m dev.train_same_event`` and
-live in ``models/same-event.json``; the thresholds that act on its
-probability are in :class:`divergence.config.Settings`.
+for; a Gaussian over the days between the event dates and participants
+named in one lead and missing from the other against. Its weights are
+fitted by ``python -m dev.train_same_event`` and live in
+``models/same-event.json``; the thresholds that act on its probability are
+in :class:`divergence.config.Settings`.
 """
 
 from __future__ import annotations
