@@ -33,6 +33,8 @@ def describe_signals(s: PairSignals, copy: bool = False) -> str:
         parts.append(f"{s.claim_overlap:.0%} of claims shared")
     if s.lead_containment is not None and s.lead_containment > (s.claim_overlap or 0.0):
         parts.append(f"{s.lead_containment:.0%} of the short one's claims covered")
+    if s.shared_figures:
+        parts.append(f"{s.shared_figures} figure{'s' if s.shared_figures != 1 else ''} stated by both")
     parts.append(f"similarity {s.similarity:.2f}")
     if s.missing_names:
         parts.append("not named on both sides: " + ", ".join(s.missing_names[:4]))
@@ -57,6 +59,8 @@ def signal_values(s: PairSignals) -> dict:
         "shingle_overlap": round(s.shingle_overlap, 4),
         "lead_containment": None if s.lead_containment is None else round(s.lead_containment, 4),
         "counterparts_differ": s.counterparts_differ,
+        "shared_figures": s.shared_figures,
+        "best_claim_match": None if s.best_claim_match is None else round(s.best_claim_match, 4),
     }
 
 

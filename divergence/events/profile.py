@@ -15,7 +15,7 @@ import numpy as np
 
 from divergence.datamodel import Claim, Document
 from divergence.events.copies import Fingerprint, content_hash, normalised_words, shingles
-from divergence.judge.checks import name_key, name_runs
+from divergence.judge.checks import name_key, name_runs, quantities
 
 LEAD_CLAIMS = 3
 NAME_STEM = 4  # four letters absorb inflection and transliteration: Келлером ~ Keller, Варгой ~ Varga
@@ -63,6 +63,9 @@ class Profile:
     content_hash: str = ""
     shingles: frozenset[int] = frozenset()
     label: str = ""
+    figures: frozenset[float] = frozenset()
+    """Distinctive figures the document states (:func:`distinctive_figures`): two reports of one jobs report both
+    give its 266,000."""
 
     @property
     def fingerprint(self) -> Fingerprint:
@@ -71,6 +74,25 @@ class Profile:
     @property
     def dated(self) -> bool:
         return self.day is not None or self.month_day is not None
+
+
+_DIGIT = re.compile(r"\d")
+FIGURE_DIGITS = 4
+"""Figures are compared to four significant digits: "266,000 jobs" and "266 000" are one figure."""
+
+
+def distinctive_figures(texts: list[str]) -> frozenset[float]:
+    """The figures of ``texts`` that can identify a story: at least 100, a fraction, or a percentage. Small whole
+    numbers ("two people", "three states") and years (left out by :func:`quantities`) are in every story."""
+    found = set()
+    for text in texts:
+        if not _DIGIT.search(text):
+            continue  # news writes such figures in digits: sentences without one need no parsing
+        for quantity in quantities(text):
+            value = quantity.value
+            if value >= 100 or value != int(value) or quantity.unit == "percent":
+                found.add(float(f"{value:.{FIGURE_DIGITS}g}"))
+    return frozenset(found)
 
 
 def event_kinds(text: str) -> frozenset[str]:
@@ -197,4 +219,5 @@ def build_profile(document: Document, claims: list[Claim], claim_vectors: np.nda
         content_hash=content_hash(claims),
         shingles=shingles(words),
         label=label,
+        figures=distinctive_figures([document.title or ""] + [c.text for c in claims]),
     )
