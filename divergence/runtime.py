@@ -116,14 +116,6 @@ class Runtime:
         return None if self.token_encoder is None else self.token_encoder.encode(texts)
 
     @cached_property
-    def piece_tokenizer(self):
-        """The encoder's tokenizer alone (no model), for the pieces' weights within an event."""
-        from divergence.encoder.embed import resolve_model
-        from divergence.encoder.tokens import PieceTokenizer
-
-        return PieceTokenizer(resolve_model(self.settings))
-
-    @cached_property
     def judge(self) -> ClaimJudge:
         try:
             return ClaimJudge.load(self.judge_path)

@@ -5,14 +5,13 @@ counterpart in the other (BERTScore/SimAlign-style, across languages too). They 
 sentence-transformers model as the sentence vectors, read at its last layer (``output_value="token_embeddings"``),
 without the prompt and the special tokens, and are kept on disk (float16, keyed by model and text hash) like the
 sentence vectors, so a warm run loads no model. The int8 ONNX build returns pooled vectors only: it has no token
-states, and neither has a runtime reading vectors computed elsewhere (:mod:`divergence.engines.precomputed`) unless
-they were handed over with the vectors.
+states. A runtime reading vectors computed elsewhere (:mod:`divergence.engines.precomputed`) reads token states
+computed there too (:class:`TokenTable`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -41,57 +40,56 @@ class TokenStateCache:
                 f"SELECT key, ids, states FROM tokens WHERE model = ? AND key IN ({','.join('?' * len(chunk))})", [self.model_key, *chunk]
             )
             for key, ids, states in rows:
-                piece_ids = np.frombuffer(ids, dtype=np.int32)
-                found[key] = (piece_ids, np.frombuffer(states, dtype=np.float16).reshape(len(piece_ids), -1).astype(np.float32))
+                found[key] = from_bytes(ids, states)
         return found
 
     def put_many(self, items: dict[str, TokenStates]) -> None:
         with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO tokens (model, key, ids, states) VALUES (?, ?, ?, ?)",
-                [(self.model_key, key, ids.astype(np.int32).tobytes(), states.astype(np.float16).tobytes())
-                 for key, (ids, states) in items.items()],
-            )
+            self._db.executemany("INSERT OR REPLACE INTO tokens (model, key, ids, states) VALUES (?, ?, ?, ?)",
+                                 [(self.model_key, key, *to_bytes(states)) for key, states in items.items()])
+
+
+def to_bytes(states: TokenStates) -> tuple[bytes, bytes]:
+    """(int32 ids, float16 states) as bytes: how token states are stored and shipped to other processes."""
+    ids, vectors = states
+    return ids.astype(np.int32).tobytes(), vectors.astype(np.float16).tobytes()
+
+
+def from_bytes(ids: bytes, states: bytes) -> TokenStates:
+    piece_ids = np.frombuffer(ids, dtype=np.int32)
+    return piece_ids, np.frombuffer(states, dtype=np.float16).reshape(len(piece_ids), -1).astype(np.float32)
+
+
+def _token_states(model, texts: list[str], prefix: str, batch_size: int) -> list[TokenStates]:
+    """Unit-length last-layer states of each text's own pieces (the prompt's pieces, [CLS] and [SEP] left out)."""
+    tokenizer = model.tokenizer
+    skip = 1 + len(tokenizer(prefix, add_special_tokens=False)["input_ids"]) if prefix else 1
+    states = model.encode(texts, prompt=prefix, batch_size=batch_size, output_value="token_embeddings",
+                          convert_to_numpy=False, show_progress_bar=False)
+    ids = tokenizer([prefix + t for t in texts], add_special_tokens=True, truncation=True, max_length=model.get_max_seq_length())["input_ids"]
+    out = []
+    for piece_ids, state in zip(ids, states, strict=True):
+        own = state.float().cpu().numpy()[skip:-1]
+        piece_ids = np.asarray(piece_ids[skip : skip + len(own)], dtype=np.int32)
+        own = own[: len(piece_ids)]
+        out.append((piece_ids, (own / np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-9)).astype(np.float32)))
+    return out
 
 
 class TokenEncoder:
-    """Token states of texts from the float32 sentence-transformers model at ``path`` (loaded on first need)."""
+    """Token states from the sentence encoder's own float32 model (loaded on first need, shared with it), cached."""
 
-    def __init__(self, path: str, prefix: str, batch_size: int, device: str | None, cache: TokenStateCache | None):
-        self.path = path
+    def __init__(self, encoder, prefix: str, batch_size: int, cache: TokenStateCache | None):
+        self.encoder = encoder
         self.prefix = prefix
         self.batch_size = batch_size
-        self.device = device
         self.cache = cache
-        self._model = None
-        self._lock = threading.Lock()
-
-    def _load(self):
-        if self._model is None:
-            from divergence.encoder.embed import Encoder
-
-            self._model = Encoder._load(self.path, self.device)
-        return self._model
+        self._tokenizer = None
 
     def encode_uncached(self, texts: list[str]) -> list[TokenStates]:
         if not texts:
             return []
-        with self._lock:
-            model = self._load()
-            tokenizer = model.tokenizer
-            # The prompt's pieces and [CLS] come first, [SEP] last: the text's own pieces lie between.
-            skip = 1 + len(tokenizer(self.prefix, add_special_tokens=False)["input_ids"]) if self.prefix else 1
-            states = model.encode(texts, prompt=self.prefix, batch_size=self.batch_size, output_value="token_embeddings",
-                                  convert_to_numpy=False, show_progress_bar=False)
-            ids = tokenizer([self.prefix + t for t in texts], add_special_tokens=True, truncation=True,
-                            max_length=model.get_max_seq_length())["input_ids"]
-        out = []
-        for piece_ids, state in zip(ids, states, strict=True):
-            own = state.float().numpy()[skip:-1]
-            piece_ids = np.asarray(piece_ids[skip : skip + len(own)], dtype=np.int32)
-            own = own[: len(piece_ids)]
-            out.append((piece_ids, (own / np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-9)).astype(np.float32)))
-        return out
+        return self.encoder.with_torch_model(lambda model: _token_states(model, texts, self.prefix, self.batch_size))
 
     def encode(self, texts: list[str]) -> list[TokenStates]:
         """Token states of ``texts`` in order; only texts not in the cache go through the model."""
@@ -106,26 +104,40 @@ class TokenEncoder:
             found.update(fresh)
         return [found[k] for k in keys]
 
+    def piece_ids(self, texts: list[str]) -> list[np.ndarray]:
+        """The pieces of each text, from the tokenizer alone (the ``tokenizers`` library: no model, no torch)."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
 
-class PieceTokenizer:
-    """The encoder's tokenizer alone (the ``tokenizers`` library: no model, no torch), for piece ids."""
+            self._tokenizer = Tokenizer.from_file(str(Path(self.encoder.path) / "tokenizer.json"))
+        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False) if texts else []
+        return [np.asarray(e.ids, dtype=np.int32) for e in encoded]
 
-    def __init__(self, path: str):
-        from tokenizers import Tokenizer
 
-        self._tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+class TokenTable:
+    """Token states computed elsewhere (by the encoder actors of a cluster), served as :class:`TokenEncoder` serves them."""
+
+    def __init__(self, table: dict[str, TokenStates]):
+        self.table = table
+
+    def encode(self, texts: list[str]) -> list[TokenStates]:
+        missing = [t for t in texts if t not in self.table]
+        if missing:
+            from divergence.errors import ModelError
+
+            raise ModelError(f"{len(missing)} text(s) have no token states from the engine, e.g. {missing[0][:60]!r}")
+        return [self.table[t] for t in texts]
 
     def piece_ids(self, texts: list[str]) -> list[np.ndarray]:
-        if not texts:
-            return []
-        return [np.asarray(e.ids, dtype=np.int32) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        return [ids for ids, _ in self.encode(texts)]
 
 
 def token_encoder_for(settings, encoder) -> TokenEncoder | None:
-    """The token-state source beside ``encoder``: the float32 model it runs on, sharing its cache folder and key.
+    """The token-state source beside ``encoder``: its own float32 model, with a cache beside its embedding cache.
 
     None where there are no token states to read: the int8 ONNX build (pooled vectors only; loading the float32
-    model beside it would undo what it saves) and any encoder that is not a local model (vectors computed elsewhere).
+    model beside it would undo what it saves) and an encoder that is not a local model (vectors computed elsewhere,
+    unless their token states came with them: :class:`TokenTable`).
     """
     from divergence.encoder.embed import Encoder
 
@@ -134,4 +146,4 @@ def token_encoder_for(settings, encoder) -> TokenEncoder | None:
     cache = None
     if encoder.cache is not None:
         cache = TokenStateCache(Path(settings.cache_dir) / "token_states.sqlite", encoder.cache.model_key)
-    return TokenEncoder(encoder.path, settings.query_prefix, settings.batch_size, settings.device, cache)
+    return TokenEncoder(encoder, settings.query_prefix, settings.batch_size, cache)

@@ -121,7 +121,7 @@ def token_recalls(aligned: list[Aligned], documents: Sequence[Document], claims:
         return [None] * len(aligned)
     texts = sorted({a.claim.text for a in wanted} | {c.text for a in wanted for c in a.match.unit.claims})
     states = dict(zip(texts, runtime.token_states(texts), strict=True))
-    weights = PieceWeights(runtime.piece_tokenizer.piece_ids([c.text for d in documents for c in claims[d.id]]))
+    weights = PieceWeights(runtime.token_encoder.piece_ids([c.text for d in documents for c in claims[d.id]]))
     chosen = {id(a) for a in wanted}
     return [token_recall(states[a.claim.text], joined([states[c.text] for c in a.match.unit.claims]), weights)
             if id(a) in chosen else None for a in aligned]
