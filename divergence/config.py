@@ -174,8 +174,8 @@ class Settings(BaseModel):
         "'absent': its specific words have no counterpart there (chosen on X-PARADE's training half).",
     )
     token_recall_partial: float = Field(
-        0.81, description="Token recall from which a scored claim judged 'absent' is 'partial': its specific words do "
-        "have counterparts in the best evidence, aligned with the claim or not.",
+        0.81, description="Token recall from which a scored claim judged 'absent' against a document in its own "
+        "language is 'partial': its specific words do have counterparts in the best evidence, aligned with the claim or not.",
     )
     token_recall_supported: float = Field(
         0.88, description="Token recall from which a 'partial' claim is 'supported': nearly every specific word of it "
