@@ -127,7 +127,7 @@ def test_precomputed_vectors_with_token_states_judge_as_the_local_engine(runtime
     local = compare(list(zip(["ref", "claim"], [READOUT, f"{ASKED} {CALL}"], strict=True)), runtime.settings)
     expected = {(c.text, o): j.status for c in local.events[0].claims for o, j in c.statuses.items()}
     assert _on_precomputed(runtime, documents, claims, table) == expected
-    assert expected[(ASKED, "ref")] is Status.absent
+    assert expected[(CALL, "ref")] is Status.supported
 
 
 def test_without_token_states_the_judge_decides_as_without_token_alignment(runtime, settings, prepared):
@@ -136,4 +136,4 @@ def test_without_token_states_the_judge_decides_as_without_token_alignment(runti
     off = compare([("ref", READOUT), ("claim", f"{ASKED} {CALL}")], settings.model_copy(update={"token_alignment": False}))
     expected = {(c.text, o): j.status for c in off.events[0].claims for o, j in c.statuses.items()}
     assert _on_precomputed(runtime, documents, claims, None) == expected
-    assert expected[(ASKED, "ref")] is Status.partial
+    assert expected[(CALL, "ref")] is Status.partial
