@@ -93,7 +93,8 @@ def test_token_states_round_trip_through_the_cache(runtime, tmp_path):
     (states,) = runtime.token_states([CALL])
     ids, vectors = states
     assert len(ids) == len(vectors) > 5 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
-    assert [int(i) for i in ids] == [int(i) for i in runtime.token_encoder.piece_ids([CALL])[0]]
+    # The text's own pieces, as the tokenizer cuts the text alone (the prompt's pieces left out).
+    assert [int(i) for i in ids] == runtime.encoder.with_torch_model(lambda m: m.tokenizer(CALL, add_special_tokens=False)["input_ids"])
     cache = TokenStateCache(tmp_path / "tokens.sqlite", "model")
     cache.put_many({"k": states})
     back = cache.get_many(["k"])["k"]

@@ -84,7 +84,6 @@ class TokenEncoder:
         self.prefix = prefix
         self.batch_size = batch_size
         self.cache = cache
-        self._tokenizer = None
 
     def encode_uncached(self, texts: list[str]) -> list[TokenStates]:
         if not texts:
@@ -104,15 +103,6 @@ class TokenEncoder:
             found.update(fresh)
         return [found[k] for k in keys]
 
-    def piece_ids(self, texts: list[str]) -> list[np.ndarray]:
-        """The pieces of each text, from the tokenizer alone (the ``tokenizers`` library: no model, no torch)."""
-        if self._tokenizer is None:
-            from tokenizers import Tokenizer
-
-            self._tokenizer = Tokenizer.from_file(str(Path(self.encoder.path) / "tokenizer.json"))
-        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False) if texts else []
-        return [np.asarray(e.ids, dtype=np.int32) for e in encoded]
-
 
 class TokenTable:
     """Token states computed elsewhere (by the encoder actors of a cluster), served as :class:`TokenEncoder` serves them."""
@@ -127,9 +117,6 @@ class TokenTable:
 
             raise ModelError(f"{len(missing)} text(s) have no token states from the engine, e.g. {missing[0][:60]!r}")
         return [self.table[t] for t in texts]
-
-    def piece_ids(self, texts: list[str]) -> list[np.ndarray]:
-        return [ids for ids, _ in self.encode(texts)]
 
 
 def token_encoder_for(settings, encoder) -> TokenEncoder | None:

@@ -115,13 +115,15 @@ def token_recalls(aligned: list[Aligned], documents: Sequence[Document], claims:
                   runtime: Runtime) -> list[float | None]:
     """Token-level recall (divergence.judge.tokens) of each claim against its best evidence, for the evidence the judge
     scores; None for the rest, and for every claim when the runtime has no token states (int8 encoder, vectors
-    computed elsewhere). One batched, cached encoder call over those claims and evidence sentences only."""
+    computed elsewhere). One batched, cached encoder call over the event's claims (the pieces of all of them weigh
+    each piece, and evidence is made of them)."""
     wanted = [a for a in aligned if scored(a.match, runtime.settings)] if runtime.settings.token_alignment else []
     if not wanted or runtime.token_encoder is None:
         return [None] * len(aligned)
-    texts = sorted({a.claim.text for a in wanted} | {c.text for a in wanted for c in a.match.unit.claims})
+    every = [c.text for d in documents for c in claims[d.id]]
+    texts = sorted(set(every) | {a.claim.text for a in wanted})
     states = dict(zip(texts, runtime.token_states(texts), strict=True))
-    weights = PieceWeights(runtime.token_encoder.piece_ids([c.text for d in documents for c in claims[d.id]]))
+    weights = PieceWeights(states[text][0] for text in every)
     chosen = {id(a) for a in wanted}
     return [token_recall(states[a.claim.text], joined([states[c.text] for c in a.match.unit.claims]), weights)
             if id(a) in chosen else None for a in aligned]
