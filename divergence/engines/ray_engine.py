@@ -55,7 +55,10 @@ class EncoderActor:
         ids, states = np.full(len(texts), b"", dtype=object), np.full(len(texts), b"", dtype=object)
         for i, token_states in zip(wanted, self.tokens.encode([texts[i] for i in wanted]) if wanted else [], strict=True):
             ids[i], states[i] = to_bytes(token_states)
-        return {"position": batch["position"], "vector": vectors.astype(np.float32), "ids": ids, "states": states}
+        has_tokens = np.zeros(len(texts), dtype=bool)
+        has_tokens[wanted] = True
+        return {"position": batch["position"], "vector": vectors.astype(np.float32), "has_tokens": has_tokens, "ids": ids,
+                "states": states}
 
 
 RAY_CONNECT_SECONDS = 5.0
@@ -126,9 +129,10 @@ class RayEngine:
                                        batch_format="numpy", compute=pool, num_gpus=gpus, num_cpus=0 if gpus else 1)
         table = {}
         for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
-            for position, vector, ids, states in zip(batch["position"], batch["vector"], batch["ids"], batch["states"], strict=True):
+            rows = zip(batch["position"], batch["vector"], batch["has_tokens"], batch["ids"], batch["states"], strict=True)
+            for position, vector, has_tokens, ids, states in rows:
                 table[distinct[int(position)]] = np.asarray(vector, dtype=np.float32)
-                if len(ids):
+                if has_tokens:
                     self.token_table[distinct[int(position)]] = from_bytes(ids, states)
         return table
 

@@ -121,7 +121,7 @@ def token_recalls(aligned: list[Aligned], documents: Sequence[Document], claims:
     if not wanted or runtime.token_encoder is None:
         return [None] * len(aligned)
     every = [c.text for d in documents for c in claims[d.id]]
-    texts = sorted(set(every) | {a.claim.text for a in wanted})
+    texts = sorted(set(every))
     states = dict(zip(texts, runtime.token_states(texts), strict=True))
     weights = PieceWeights(states[text][0] for text in every)
     chosen = {id(a) for a in wanted}
