@@ -11,10 +11,10 @@ import pytest
 from divergence import compare
 from divergence.config import load_settings
 from divergence.datamodel import Status
-from divergence.errors import ConfigError
 from divergence.encoder.centring import background_sentences
 from divergence.encoder.tokens import TokenStateCache, TokenTable, from_bytes, to_bytes
 from divergence.engines.precomputed import PrecomputedEncoder, judge_one_event
+from divergence.errors import ConfigError
 from divergence.ingest.prepare import prepare_inputs
 from divergence.judge.align import evidence_units
 from divergence.judge.classifier import by_token_recall
