@@ -138,3 +138,19 @@ def test_without_token_states_the_judge_decides_as_without_token_alignment(runti
     expected = {(c.text, o): j.status for c in off.events[0].claims for o, j in c.statuses.items()}
     assert _on_precomputed(runtime, documents, claims, None) == expected
     assert expected[(CALL, "ref")] is Status.partial
+
+
+def test_the_int8_encoder_has_no_token_states_and_decides_as_without_them(settings):
+    """The int8 ONNX build returns pooled vectors only: no token recall is read (the float32 model is not loaded for it)."""
+    from divergence.encoder.embed import fast_encoder_built
+    from divergence.runtime import Runtime
+
+    int8 = settings.model_copy(update={"encoder_backend": "onnx-int8"})
+    if not fast_encoder_built(int8):
+        pytest.skip("int8 encoder not built (make model builds it)")
+    assert Runtime(int8).token_encoder is None
+    texts = [("ref", READOUT), ("claim", f"{ASKED} {CALL}")]
+    with_flag = compare(texts, int8)
+    without = compare(texts, int8.model_copy(update={"token_alignment": False}))
+    assert [(c.id, o, j.status, j.reason) for c in with_flag.events[0].claims for o, j in c.statuses.items()] == \
+           [(c.id, o, j.status, j.reason) for c in without.events[0].claims for o, j in c.statuses.items()]
