@@ -337,9 +337,11 @@ _BUILDERS = ("pairsets", "devsets", "real_news_eval", "real_news_gold", "fixture
 
 
 _AFTER_FEATURES = ("divergence/report", "divergence/interfaces", "divergence/store", "divergence/engines", "divergence/judge/classifier.py",
-                   "divergence/judge/nli.py", "divergence/judge/aggregate.py", "divergence/judge/parts.py")
+                   "divergence/judge/nli.py", "divergence/judge/aggregate.py", "divergence/judge/parts.py",
+                   "divergence/judge/tokens.py", "divergence/encoder/tokens.py")
 """Code that reads the judge's decisions but shapes no row (of classifier.py, only ``scored`` does, hashed on its own)."""
-DECISION_SETTINGS = ("judge_atoms", "partial_needs_alignment", "counterparts_may_be_supported")
+DECISION_SETTINGS = ("judge_atoms", "partial_needs_alignment", "counterparts_may_be_supported", "token_alignment",
+                     "token_recall_absent", "token_recall_partial", "token_recall_supported")
 """Settings that act on the judge's decisions (divergence.judge.parts, classifier.judge), never on a row's features."""
 
 

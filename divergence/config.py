@@ -59,6 +59,9 @@ SETTING_RANGES: dict[str, tuple[float, float]] = {
 }
 SETTING_ORDER: list[tuple[str, str]] = [("related_threshold", "partial_threshold"), ("partial_threshold", "supported_threshold")]
 """Pairs (low, high) whose values must keep that order."""
+# Token-level alignment (divergence.judge.tokens): its thresholds are recalls, cosines of token states.
+SETTING_RANGES.update({"token_recall_absent": (0.0, 1.0), "token_recall_partial": (0.0, 1.0), "token_recall_supported": (0.0, 1.0)})
+SETTING_ORDER += [("token_recall_absent", "token_recall_partial"), ("token_recall_partial", "token_recall_supported")]
 
 
 def _number(value: float) -> str:
@@ -163,6 +166,24 @@ class Settings(BaseModel):
         "counterpart: each is the other's best match and they are aligned (similarity >= supported_threshold, or >= "
         "partial_threshold at least mutual_margin ahead of the runner-up). False: only where the other document holds "
         "every content word of the claim (a paraphrase by another outlet rarely does).",
+    )
+    token_alignment: bool = Field(
+        True, description="Align each judged claim with its best evidence token by token on the encoder's token states "
+        "(divergence.judge.tokens, weighted by how specific each piece is within the event) and let that recall move the "
+        "judge's status between 'absent', 'partial' and 'supported' (token_recall_*). Needs the float32 "
+        "encoder: with the int8 one, or vectors computed elsewhere, the judge decides as with False.",
+    )
+    token_recall_absent: float = Field(
+        0.79, description="Token recall of a claim in its best evidence below which a 'supported' or 'partial' claim is "
+        "'absent': its specific words have no counterpart there (chosen on X-PARADE's training half).",
+    )
+    token_recall_partial: float = Field(
+        0.81, description="Token recall from which a scored claim judged 'absent' against a document in its own "
+        "language is 'partial': its specific words do have counterparts in the best evidence, aligned with the claim or not.",
+    )
+    token_recall_supported: float = Field(
+        0.88, description="Token recall from which a 'partial' claim is 'supported': nearly every specific word of it "
+        "has its counterpart in the best evidence.",
     )
 
     # --- event clustering (see divergence.events.cluster) ----------------------------

@@ -105,6 +105,17 @@ class Runtime:
             self.encoder.encode(sorted(set(texts)))
 
     @cached_property
+    def token_encoder(self):
+        """Token states for token-level alignment (divergence.encoder.tokens); None where the encoder has none."""
+        from divergence.encoder.tokens import token_encoder_for
+
+        return token_encoder_for(self.settings, self.encoder)
+
+    def token_states(self, texts: list[str]) -> list | None:
+        """(piece ids, unit token states) of each text, or None when this runtime has no token states."""
+        return None if self.token_encoder is None else self.token_encoder.encode(texts)
+
+    @cached_property
     def judge(self) -> ClaimJudge:
         try:
             return ClaimJudge.load(self.judge_path)

@@ -116,5 +116,9 @@ def test_a_single_fact_on_a_merely_topical_match_is_absent_not_partial(settings)
     assert judgement.status is Status.absent, judgement.reason
     assert judgement.reason.startswith("no sentence of the other document says this: its best match only shares the topic")
     assert judgement.probabilities["partial"] == 0.0 and sum(judgement.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
-    # Without the rule, the coverage model's own reading of that sentence stands.
-    assert _judged(READOUT, claim, settings.model_copy(update={"partial_needs_alignment": False})).status is Status.partial
+    # Without the rule, the token recall of the claim in that sentence says the same (divergence.judge.tokens) ...
+    alone = _judged(READOUT, claim, settings.model_copy(update={"partial_needs_alignment": False}))
+    assert alone.status is Status.absent and "token recall" in alone.reason, alone.reason
+    # ... and without either, the coverage model's own reading of that sentence stands.
+    neither = {"partial_needs_alignment": False, "token_alignment": False}
+    assert _judged(READOUT, claim, settings.model_copy(update=neither)).status is Status.partial

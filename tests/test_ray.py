@@ -57,3 +57,22 @@ def test_ingest_on_ray_gives_the_local_store(engine, settings, tmp_path, capsys)
 def test_unknown_engine_is_a_usage_error(capsys):
     assert run(["analyze", str(FIXTURES / "events"), "--engine", "spark"]) == 2
     assert "spark" in capsys.readouterr().err
+
+
+def test_judge_tasks_read_the_token_states_the_actors_made(engine, settings, tmp_path):
+    """Token recall moves statuses on Ray as it does locally (issue 11 part 3): the actors return token states."""
+    from divergence.datamodel import Status
+    from divergence.ingest.prepare import prepare_inputs
+    from divergence.pipeline import compare
+    from divergence.runtime import Runtime
+    from tests.test_tokens import ASKED, CALL, READOUT
+
+    texts = [("ref", READOUT), ("claim", f"{ASKED} {CALL}")]
+    fresh = settings.model_copy(update={"cache_dir": tmp_path / "cache"})
+    inputs, _, runtime = engine.prepare(texts, [], Runtime(fresh))
+    documents, claims, _ = prepare_inputs(inputs, fresh)
+    vectors = {d.id: runtime.embed([c.text for c in claims[d.id]]) for d in documents}
+    (event,) = engine.judge_events({"e": documents}, claims, runtime, vectors).values()
+    on_ray = {(c.text, o): j.status for c in event.claims for o, j in c.statuses.items()}
+    local = {(c.text, o): j.status for c in compare(texts, settings).events[0].claims for o, j in c.statuses.items()}
+    assert on_ray == local and on_ray[(CALL, "ref")] is Status.supported

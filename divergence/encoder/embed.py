@@ -199,6 +199,18 @@ class Encoder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    def with_torch_model(self, work):
+        """``work(model)`` on the loaded sentence-transformers model, under the encoder's lock; None on the int8 backend.
+
+        For what reads more of the model than pooled vectors (token states, divergence.encoder.tokens), without loading
+        a second copy of it.
+        """
+        if self.backend != "torch":
+            return None
+        self.load()
+        with self._encode_lock:
+            return work(self._model)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length embeddings of ``texts`` in order; cached texts are not re-embedded."""
         if self.cache is None:

@@ -11,6 +11,7 @@ import numpy as np
 from divergence.config import Settings
 from divergence.datamodel import Claim, Document, Event
 from divergence.encoder.centring import Centering
+from divergence.encoder.tokens import TokenTable
 from divergence.errors import ModelError
 from divergence.judge.event import judge_event
 from divergence.runtime import Runtime
@@ -32,16 +33,21 @@ class PrecomputedEncoder:
         return np.stack([self.table[text] for text in texts])
 
 
-def precomputed_runtime(settings: Settings, encoder: PrecomputedEncoder, centring: Centering | None = None) -> Runtime:
-    """A runtime reading vectors from ``encoder`` (and, when given, the centring already fitted on its background)."""
+def precomputed_runtime(settings: Settings, encoder: PrecomputedEncoder, centring: Centering | None = None,
+                        tokens: TokenTable | None = None) -> Runtime:
+    """A runtime reading vectors from ``encoder`` (and, when given, the centring already fitted on its background, and
+    the claims' token states: without them the judge reads no token recall, see divergence.judge.tokens)."""
     runtime = Runtime(settings)
     runtime.encoder = encoder
     if centring is not None:
         runtime.centring = centring
+    if tokens is not None:
+        runtime.token_encoder = tokens
     return runtime
 
 
 def judge_one_event(settings: Settings, encoder: PrecomputedEncoder, centring: Centering, sources: list[Document],
-                    claims: dict[str, list[Claim]], event_id: str, known_vectors: dict[str, np.ndarray]) -> Event:
+                    claims: dict[str, list[Claim]], event_id: str, known_vectors: dict[str, np.ndarray],
+                    tokens: TokenTable | None = None) -> Event:
     """One event's comparison, as the local engine makes it, on a worker that holds no model."""
-    return judge_event(sources, claims, precomputed_runtime(settings, encoder, centring), event_id, known_vectors=known_vectors)
+    return judge_event(sources, claims, precomputed_runtime(settings, encoder, centring, tokens), event_id, known_vectors=known_vectors)

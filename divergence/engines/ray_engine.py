@@ -26,6 +26,7 @@ import divergence
 from divergence.config import Settings
 from divergence.datamodel import Claim, Document, Event, Problem
 from divergence.encoder.centring import Centering, background_sentences
+from divergence.encoder.tokens import TokenTable, from_bytes, to_bytes
 from divergence.engines.precomputed import PrecomputedEncoder, judge_one_event, precomputed_runtime
 from divergence.errors import ConfigError, EngineError
 from divergence.ingest.load import load_documents
@@ -42,11 +43,22 @@ class EncoderActor:
     """Holds one sentence encoder for its lifetime; called by ``map_batches`` with a batch of texts."""
 
     def __init__(self, settings: Settings):
-        self.encoder = Runtime(settings).encoder
+        runtime = Runtime(settings)
+        self.encoder = runtime.encoder
+        self.tokens = runtime.token_encoder
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        vectors = self.encoder.encode([str(text) for text in batch["text"]])
-        return {"position": batch["position"], "vector": vectors.astype(np.float32)}
+        texts = [str(text) for text in batch["text"]]
+        vectors = self.encoder.encode(texts)
+        # Token states (the judge's token recall) of the texts asked for, as bytes: their lengths differ.
+        wanted = [i for i, flag in enumerate(batch["tokens"]) if flag] if self.tokens is not None else []
+        ids, states = np.full(len(texts), b"", dtype=object), np.full(len(texts), b"", dtype=object)
+        for i, token_states in zip(wanted, self.tokens.encode([texts[i] for i in wanted]) if wanted else [], strict=True):
+            ids[i], states[i] = to_bytes(token_states)
+        has_tokens = np.zeros(len(texts), dtype=bool)
+        has_tokens[wanted] = True
+        return {"position": batch["position"], "vector": vectors.astype(np.float32), "has_tokens": has_tokens, "ids": ids,
+                "states": states}
 
 
 RAY_CONNECT_SECONDS = 5.0
@@ -95,27 +107,33 @@ class RayEngine:
 
     # --- embedding ---------------------------------------------------------------
 
-    def embed_texts(self, texts: Iterable[str], settings: Settings) -> dict[str, np.ndarray]:
-        """Unit vectors (as the encoder makes them) of every distinct text, computed by encoder actors."""
+    def embed_texts(self, texts: Iterable[str], settings: Settings, token_texts: Iterable[str] = ()) -> dict[str, np.ndarray]:
+        """Unit vectors (as the encoder makes them) of every distinct text, computed by encoder actors; the token states
+        of ``token_texts`` (when the encoder has them) are kept in :attr:`token_table`."""
         import ray.data
 
-        distinct = sorted(set(texts))
+        self.token_table = {}
+        distinct = sorted(set(texts) | set(token_texts))
         if not distinct:
             return {}
+        with_tokens = set(token_texts)
         ray.data.DataContext.get_current().enable_progress_bars = False  # progress is the CLI's to show, not Ray's
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         resources = self.ray.cluster_resources()
         gpus = 1 if resources.get("GPU", 0) >= 1 else 0
         actors = max(1, int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1)))
         actor_settings = settings.model_copy(update={"device": "cuda"}) if gpus and settings.device is None else settings
-        dataset = ray.data.from_items([{"position": i, "text": text} for i, text in enumerate(distinct)])
+        dataset = ray.data.from_items([{"position": i, "text": text, "tokens": text in with_tokens} for i, text in enumerate(distinct)])
         pool = ray.data.ActorPoolStrategy(size=min(actors, max(1, -(-len(distinct) // EMBED_BATCH_ROWS))))
         embedded = dataset.map_batches(EncoderActor, fn_constructor_args=(actor_settings,), batch_size=EMBED_BATCH_ROWS,
                                        batch_format="numpy", compute=pool, num_gpus=gpus, num_cpus=0 if gpus else 1)
         table = {}
         for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
-            for position, vector in zip(batch["position"], batch["vector"], strict=True):
+            rows = zip(batch["position"], batch["vector"], batch["has_tokens"], batch["ids"], batch["states"], strict=True)
+            for position, vector, has_tokens, ids, states in rows:
                 table[distinct[int(position)]] = np.asarray(vector, dtype=np.float32)
+                if has_tokens:
+                    self.token_table[distinct[int(position)]] = from_bytes(ids, states)
         return table
 
     def prepare(self, inputs: Iterable[Input], problems: list[Problem] | None, runtime: Runtime,
@@ -129,15 +147,19 @@ class RayEngine:
         settings = runtime.settings
         documents, load_problems = load_documents(inputs, settings.max_document_chars)
         texts = list(background_sentences())
+        token_texts = []
         for document in documents:
             prepared, claims = prepare(document, settings)
             texts += [c.text for c in claims]
             if evidence:
                 texts += [u.text for u in evidence_units(prepared, claims, settings.evidence_window)]
                 texts += judged_texts(prepared, claims, settings)  # atom statements too
-        table = self.embed_texts(texts, settings)
+                # The judge's token recall reads claims (and evidence made of claims) only.
+                token_texts += [c.text for c in claims] if settings.token_alignment else []
+        table = self.embed_texts(texts, settings, token_texts)
         dimension = len(next(iter(table.values())))
-        local = precomputed_runtime(settings, PrecomputedEncoder(table, dimension))
+        tokens = TokenTable(self.token_table) if self.token_table else None
+        local = precomputed_runtime(settings, PrecomputedEncoder(table, dimension), tokens=tokens)
         return documents, [*(problems or []), *load_problems], local
 
     # --- comparison --------------------------------------------------------------
@@ -155,8 +177,12 @@ class RayEngine:
             texts = {u.text for d in sources for u in evidence_units(d, claims[d.id], settings.evidence_window)}
             texts |= {t for d in sources for t in judged_texts(d, claims[d.id], settings)}
             encoder = PrecomputedEncoder({text: table[text] for text in texts}, runtime.encoder.dimension)
+            tokens = None
+            if isinstance(runtime.token_encoder, TokenTable):
+                tokens = TokenTable({c.text: runtime.token_encoder.table[c.text] for d in sources for c in claims[d.id]
+                                     if c.text in runtime.token_encoder.table})
             futures[event_id] = self._judge.remote(settings, encoder, centring, sources, {d.id: claims[d.id] for d in sources},
-                                                   event_id, {d.id: vectors[d.id] for d in sources})
+                                                   event_id, {d.id: vectors[d.id] for d in sources}, tokens)
         return dict(zip(futures, self.ray.get(list(futures.values())), strict=True))
 
     def shutdown(self) -> None:

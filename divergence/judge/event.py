@@ -12,9 +12,10 @@ from divergence.datamodel import Claim, ClaimReport, Document, Event, Judgement,
 from divergence.events.assemble import event_id_for
 from divergence.ingest.attribution import attribution_divergence
 from divergence.judge.align import Match, best_matches, evidence_units
-from divergence.judge.classifier import judge
+from divergence.judge.classifier import judge, scored
 from divergence.judge.features import DocumentFacts
 from divergence.judge.parts import atom_statements, combine_parts, judge_parts
+from divergence.judge.tokens import PieceWeights, joined, token_recall
 from divergence.runtime import Runtime
 
 
@@ -89,8 +90,10 @@ def judge_event(
     settings = runtime.settings
     facts = {d.id: DocumentFacts.of(claims[d.id], d.language) for d in documents}
     statuses: dict[str, dict[str, Judgement]] = {c.id: {} for d in documents for c in claims[d.id]}
-    for aligned in align_documents(documents, claims, runtime, known_vectors, atoms=settings.judge_atoms):
-        judgement, _ = judge(aligned.claim, aligned.match, facts[aligned.other.id], runtime.judge, settings)
+    everything = list(align_documents(documents, claims, runtime, known_vectors, atoms=settings.judge_atoms))
+    recalls = token_recalls(everything, documents, claims, runtime)
+    for aligned, recall in zip(everything, recalls, strict=True):
+        judgement, _ = judge(aligned.claim, aligned.match, facts[aligned.other.id], runtime.judge, settings, recall)
         if aligned.parts:
             parts = judge_parts(aligned.claim, judgement, aligned.parts, facts[aligned.other.id], runtime.judge, settings)
             judgement = combine_parts(judgement, parts)
@@ -106,6 +109,24 @@ def judge_event(
     first, _ = event_dates(documents)
     label = next((d.title for d in documents if d.title), None)
     return Event(id=event_id or event_id_for(ids), documents=ids, claims=reports, date=first, label=label)
+
+
+def token_recalls(aligned: list[Aligned], documents: Sequence[Document], claims: dict[str, list[Claim]],
+                  runtime: Runtime) -> list[float | None]:
+    """Token-level recall (divergence.judge.tokens) of each claim against its best evidence, for the evidence the judge
+    scores; None for the rest, and for every claim when the runtime has no token states (int8 encoder, vectors
+    computed elsewhere). One batched, cached encoder call over the event's claims (the pieces of all of them weigh
+    each piece, and evidence is made of them)."""
+    wanted = [a for a in aligned if scored(a.match, runtime.settings)] if runtime.settings.token_alignment else []
+    if not wanted or runtime.token_encoder is None:
+        return [None] * len(aligned)
+    every = [c.text for d in documents for c in claims[d.id]]
+    texts = sorted(set(every))
+    states = dict(zip(texts, runtime.token_states(texts), strict=True))
+    weights = PieceWeights(states[text][0] for text in every)
+    chosen = {id(a) for a in wanted}
+    return [token_recall(states[a.claim.text], joined([states[c.text] for c in a.match.unit.claims]), weights)
+            if id(a) in chosen else None for a in aligned]
 
 
 def event_dates(documents: Sequence[Document]) -> tuple[dt.date | None, dt.date | None]:
