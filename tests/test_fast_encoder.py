@@ -56,6 +56,24 @@ def test_rows_come_back_in_input_order(artefact, sentences):
     assert np.sum(shuffled * direct[permutation], axis=1).min() > 0.99
 
 
+def test_a_vector_depends_on_its_sentence_alone(artefact, sentences):
+    """One sentence a run, several runs at once: the same bytes alone, among many, in any order, on any number of workers."""
+    concurrent = FastEncoder(artefact, batch_size=1, threads=2)
+    assert concurrent.workers == 2
+    texts = sentences[:64]
+    together = concurrent.encode(texts, "query: ")
+    permutation = np.random.default_rng(0).permutation(len(texts))
+    shuffled = concurrent.encode([texts[i] for i in permutation], "query: ")
+    assert np.array_equal(shuffled, together[permutation])
+    for i in (0, 17, len(texts) - 1):
+        assert np.array_equal(concurrent.encode([texts[i]], "query: ")[0], together[i])
+    one_worker = FastEncoder(artefact, batch_size=1, threads=1)
+    assert one_worker.workers == 1
+    assert np.array_equal(one_worker.encode(texts, "query: "), together)
+    concurrent.close()
+    assert np.array_equal(concurrent.encode(texts[:3], "query: "), together[:3])
+
+
 def test_backend_setting_selects_the_int8_encoder(artefact, settings):
     fast = Encoder(settings.model_copy(update={"encoder_backend": "onnx-int8", "embedding_cache": False}))
     assert fast.backend == "onnx-int8" and fast.dimension == 384
