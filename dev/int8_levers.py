@@ -3,7 +3,8 @@
 `python -m dev.int8_levers --work out/int8-levers` exports and fuses the float32 graph once (kept in --work), then
 quantises it several ways (see :data:`VARIANTS`) and prints, for each, the lowest and mean cosine against plain
 sentence-transformers float32 on every fixture and seed sentence, and sentences per second one sentence a batch
-(as the runtime encodes), all in one run so the speeds compare. Plain sentence-transformers float32 at batch 32 is
+(as the runtime encodes) on one worker of two intra-op threads and on two concurrent workers of one thread each
+(`--workers`), all in one run so the speeds compare. Plain sentence-transformers float32 at batch 32 is
 measured in the same run as the baseline `make bench` uses.
 """
 
@@ -75,6 +76,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="Variant names to measure (default: all).")
     parser.add_argument("--speed-sentences", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="Concurrent one-sentence runs to measure for each int8 variant (threads split between them).")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle torch threads must not spin while ONNX Runtime runs
 
@@ -111,12 +114,13 @@ def main() -> None:
         shutil.copyfile(source / fast.TOKENIZER_FILE, folder / fast.TOKENIZER_FILE)
         (folder / fast.STAMP_FILE).write_text(json.dumps({"format": fast.ARTEFACT_FORMAT, "dimension": int(dimension),
                                                           "min_cosine": 0.0}), encoding="utf-8")
-        for batch_size in (1, 32) if options is None else (1,):
-            encoder = fast.FastEncoder(folder, batch_size=batch_size, device="cpu")
+        for batch_size, workers in [(1, 1), (32, 1)] if options is None else [(1, w) for w in args.workers]:
+            encoder = fast.FastEncoder(folder, batch_size=batch_size, device="cpu", workers=workers)
             cosines = np.sum(encoder.encode(texts, settings.query_prefix) * reference, axis=1)
-            print(f"  {name:42s} batch {batch_size:2d}: min {cosines.min():.4f} mean {cosines.mean():.5f}  "
+            label = f"{name}, batch {batch_size}" + (f", {workers} workers" if workers > 1 else "")
+            print(f"  {label:58s}: min {cosines.min():.4f} mean {cosines.mean():.5f}  "
                   f"{model.stat().st_size / 1e6:.0f} MB", flush=True)
-            runs[f"{name}, batch {batch_size}"] = lambda batch, encoder=encoder: encoder.encode(batch, settings.query_prefix)
+            runs[label] = lambda batch, encoder=encoder: encoder.encode(batch, settings.query_prefix)
     if args.rounds < 1:
         return
     # Speeds interleaved over several rounds, median kept: the machine is shared and its load drifts within minutes.
@@ -128,7 +132,7 @@ def main() -> None:
     print(f"sentences/s, median of {args.rounds} interleaved rounds of {len(speed_texts)} sentences:")
     for name, values in rates.items():
         median = float(np.median(values))
-        print(f"  {name:52s} {median:6.1f}/s = {median / baseline:.2f}x  (rounds: {', '.join(f'{v:.0f}' for v in values)})")
+        print(f"  {name:62s} {median:6.1f}/s = {median / baseline:.2f}x  (rounds: {', '.join(f'{v:.0f}' for v in values)})")
 
 if __name__ == "__main__":
     main()
