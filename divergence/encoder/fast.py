@@ -462,6 +462,7 @@ class FastEncoder:
         self.workers = workers or (self.threads if batch_size == 1 else 1)
         # Its threads start on the first concurrent encode.
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="divergence-encoder") if self.workers > 1 else None
+        self._pool_pid = os.getpid()
         self._max_len = int(stamp.get("max_seq_length", 512))
         self._pad_id = int(stamp.get("pad_token_id", 1))
 
@@ -514,6 +515,8 @@ class FastEncoder:
             return self._run([ids[row] for row in rows])
 
         if self._pool is not None and len(batches) > 1:
+            if self._pool_pid != os.getpid():  # a forked child has none of its parent's threads: start its own
+                self._pool, self._pool_pid = ThreadPoolExecutor(self.workers, thread_name_prefix="divergence-encoder"), os.getpid()
             results = self._pool.map(run, batches)
         else:
             results = map(run, batches)
