@@ -109,7 +109,7 @@ class Settings(BaseModel):
         "'onnx-int8': the int8 ONNX Runtime build of the built-in encoder (built by `make model` / `divergence models "
         "--build`, or on first need): int8 matrix products except the feed-forward output projections, mean cosine "
         "0.999 to float32 on the fixture and seed sentences, several times faster, no torch import; with the shipped "
-        "models it keeps every `make eval` floor but SemEval across languages (0.632 < 0.64), so it is not the default. "
+        "models it keeps every `make eval` floor but SemEval across languages (0.618 < 0.64), so it is not the default. "
         "'auto': onnx-int8 for the built-in encoder, torch for any other model.",
     )
 

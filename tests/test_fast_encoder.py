@@ -56,6 +56,47 @@ def test_rows_come_back_in_input_order(artefact, sentences):
     assert np.sum(shuffled * direct[permutation], axis=1).min() > 0.99
 
 
+def test_a_vector_depends_on_its_sentence_alone(artefact, sentences):
+    """One sentence a run, several runs at once: the same bytes alone, among many, in any order, on any number of workers."""
+    concurrent = FastEncoder(artefact, batch_size=1, threads=2)
+    assert concurrent.workers == 2
+    texts = sentences[:64]
+    together = concurrent.encode(texts, "query: ")
+    permutation = np.random.default_rng(0).permutation(len(texts))
+    shuffled = concurrent.encode([texts[i] for i in permutation], "query: ")
+    assert np.array_equal(shuffled, together[permutation])
+    for i in (0, 17, len(texts) - 1):
+        assert np.array_equal(concurrent.encode([texts[i]], "query: ")[0], together[i])
+    one_worker = FastEncoder(artefact, batch_size=1, threads=1)
+    assert one_worker.workers == 1
+    assert np.array_equal(one_worker.encode(texts, "query: "), together)
+    concurrent.close()
+    assert np.array_equal(concurrent.encode(texts[:3], "query: "), together[:3])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_encodes_with_its_own_workers(artefact, sentences):
+    """A child forked after an encode has none of its parent's worker threads: it used to wait for them forever."""
+    import os
+    import signal
+    import time
+
+    encoder = FastEncoder(artefact, batch_size=1, threads=2)
+    texts = sentences[:6]
+    parent = encoder.encode(texts, "query: ")
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os._exit(0 if np.array_equal(encoder.encode(texts, "query: "), parent) else 3)
+    deadline = time.monotonic() + 120  # a hang guard, not a speed check
+    while (done := os.waitpid(child, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if done[0] == 0:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        pytest.fail("the forked child never finished encoding")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+
+
 def test_backend_setting_selects_the_int8_encoder(artefact, settings):
     fast = Encoder(settings.model_copy(update={"encoder_backend": "onnx-int8", "embedding_cache": False}))
     assert fast.backend == "onnx-int8" and fast.dimension == 384

@@ -33,6 +33,18 @@ def test_analyze_on_ray_gives_the_local_report(engine, settings, tmp_path):
     assert differences(canonical(on_ray), canonical(local)) == []
 
 
+def test_analyze_on_ray_gives_the_local_report_byte_for_byte_on_the_int8_encoder(engine, settings, tmp_path):
+    """The int8 encoder runs one sentence at a time, so a vector depends on its text alone, not on the actor's batches."""
+    from divergence.encoder.embed import fast_encoder_built
+
+    int8 = settings.model_copy(update={"encoder_backend": "onnx-int8"})
+    if not fast_encoder_built(int8):
+        pytest.skip("int8 encoder not built (make model builds it)")
+    local = analyze([FIXTURES / "events"], int8)
+    on_ray = analyze([FIXTURES / "events"], int8.model_copy(update={"cache_dir": tmp_path / "cache"}), engine=engine)
+    assert canonical(on_ray) == canonical(local)
+
+
 def test_ingest_on_ray_gives_the_local_store(engine, settings, tmp_path, capsys):
     stores, printed = {}, {}
     for name in ("local", "ray"):
