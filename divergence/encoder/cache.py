@@ -9,6 +9,19 @@ from pathlib import Path
 import numpy as np
 
 
+def through_cache(texts: list[str], cache, compute) -> list:
+    """What ``compute`` gives for each of ``texts``, in order, computing only the texts ``cache`` lacks (each once)
+    and storing them there; ``cache`` has ``get_many(keys) -> dict`` and ``put_many(dict)``."""
+    keys = [text_key(text) for text in texts]
+    found = cache.get_many(sorted(set(keys)))
+    missing = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
+    if missing:
+        fresh = dict(zip((key for key, _ in missing), compute([text for _, text in missing]), strict=True))
+        cache.put_many(fresh)
+        found.update(fresh)
+    return [found[key] for key in keys]
+
+
 def text_key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from divergence.config import DEFAULT_MODEL, Settings
-from divergence.encoder.cache import EmbeddingCache, text_key
+from divergence.encoder.cache import EmbeddingCache, through_cache
 from divergence.encoder.materialize import is_materialized, materialize
 from divergence.errors import ModelError
 
@@ -215,17 +215,9 @@ class Encoder:
         """Unit-length embeddings of ``texts`` in order; cached texts are not re-embedded."""
         if self.cache is None:
             return self.encode_uncached(texts)
-        keys = [text_key(text) for text in texts]
-        found = self.cache.get_many(sorted(set(keys)))
-        missing = sorted({key: text for key, text in zip(keys, texts, strict=False) if key not in found}.items())
-        if missing:
-            fresh = self.encode_uncached([text for _, text in missing])
-            new = {key: vector for (key, _), vector in zip(missing, fresh, strict=False)}
-            self.cache.put_many(new)
-            found.update(new)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([found[key] for key in keys])
+        return np.stack(through_cache(texts, self.cache, self.encode_uncached))
 
 
 def _built_stamp(artefact: Path) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from divergence.encoder.cache import text_key
+from divergence.encoder.cache import through_cache
 
 TokenStates = tuple[np.ndarray, np.ndarray]
 """(piece ids, unit-length states): one row per piece of the text, prompt and special tokens left out."""
@@ -94,14 +94,7 @@ class TokenEncoder:
         """Token states of ``texts`` in order; only texts not in the cache go through the model."""
         if self.cache is None:
             return self.encode_uncached(texts)
-        keys = [text_key(t) for t in texts]
-        found = self.cache.get_many(sorted(set(keys)))
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
-        if missing:
-            fresh = dict(zip((k for k, _ in missing), self.encode_uncached([t for _, t in missing]), strict=True))
-            self.cache.put_many(fresh)
-            found.update(fresh)
-        return [found[k] for k in keys]
+        return through_cache(texts, self.cache, self.encode_uncached)
 
 
 class TokenTable:
