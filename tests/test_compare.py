@@ -116,3 +116,23 @@ def test_html_page_shows_every_claim_and_escapes_text(fixture_reports):
         for claim in report.events[0].claims:
             assert str(escape(claim.text)) in page
         assert page.count('<span class="claim ') == len(report.events[0].claims)  # each claim once, side by side
+
+
+def test_an_unexpected_error_is_one_line_naming_the_file_with_its_traceback(monkeypatch, tmp_path):
+    import re
+    import tempfile
+    from pathlib import Path
+
+    import divergence.pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(divergence.pipeline, "compare", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    done = run_cli("compare", FIXTURES / "events" / "brandt-visit")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    match = re.fullmatch(r"divergence: \[E000\] unexpected error: RuntimeError: boom \(details in (\S+)\)\n", done.stderr)
+    assert match, done.stderr
+    details = Path(match.group(1)).read_text(encoding="utf-8")
+    assert details.startswith("divergence compare ") and "Traceback" in details and "RuntimeError: boom" in details

@@ -42,7 +42,6 @@ class _Options:
     def reset(self) -> None:
         self.quiet = False
         self.verbose = False
-        self.traceback = os.environ.get("DIVERGENCE_TRACEBACK", "") not in ("", "0")
         logging.getLogger("divergence").setLevel(logging.NOTSET)
 
 
@@ -83,10 +82,9 @@ def _global_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or warnings on stderr (errors still are).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Progress with timings on stderr.")] = False,
-    traceback: Annotated[bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")] = False,
 ) -> None:
     """Options for every command."""
-    OPTIONS.quiet, OPTIONS.verbose, OPTIONS.traceback = quiet, verbose and not quiet, traceback or OPTIONS.traceback
+    OPTIONS.quiet, OPTIONS.verbose = quiet, verbose and not quiet
     if OPTIONS.verbose or OPTIONS.quiet:
         logging.getLogger("divergence").setLevel(logging.INFO if OPTIONS.verbose else logging.ERROR)
 
@@ -594,7 +592,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default: the process's) and return its exit code; never raises.
 
     Usage mistakes are one line and exit 2, user-fixable problems one line and exit 1; anything
-    unexpected is one line too (``--traceback`` or DIVERGENCE_TRACEBACK=1 shows the whole story).
+    unexpected is one line too, naming the file that holds the whole story.
     """
     logging.basicConfig(level=logging.WARNING, format="divergence: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -623,11 +621,7 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return ExitCode.ERROR
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
-        if OPTIONS.traceback:
-            import traceback
-
-            traceback.print_exc()
-        _err_line(f"divergence: {_unexpected(error)}")
+        _err_line(f"divergence: {_unexpected(error, _crash_report(error, argv))}")
         return ExitCode.ERROR
     return code if isinstance(code, int) else ExitCode.OK
 
@@ -651,13 +645,27 @@ def _usage_message(error) -> str:
     return f"{message} (see `{command or 'divergence'} --help`)"
 
 
-def _unexpected(error: BaseException) -> str:
+def _crash_report(error: BaseException, argv: list[str]) -> Path | None:
+    """The whole story of an unexpected error, written to a file for a bug report (stderr gets one line)."""
+    import traceback
+
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="divergence-error-", suffix=".txt", delete=False, encoding="utf-8") as out:
+            out.write(f"divergence {' '.join(argv)}\n\n")
+            out.write("".join(traceback.format_exception(error)))
+        return Path(out.name)
+    except OSError:
+        return None
+
+
+def _unexpected(error: BaseException, details: Path | None = None) -> str:
     if isinstance(error, RecursionError):
         return "[E000] input nested too deeply to process"
     if isinstance(error, MemoryError):
         return "[E000] out of memory (is an input unreasonably large?)"
     detail = str(error).splitlines()[0] if str(error) else ""
-    return f"[E000] unexpected error: {type(error).__name__}{': ' + detail if detail else ''} (rerun with --traceback for details)"
+    where = f" (details in {details})" if details else ""
+    return f"[E000] unexpected error: {type(error).__name__}{': ' + detail if detail else ''}{where}"
 
 
 def main() -> None:
