@@ -122,3 +122,39 @@ def test_a_single_fact_on_a_merely_topical_match_is_absent_not_partial(settings)
     # ... and without either, the coverage model's own reading of that sentence stands.
     neither = {"partial_needs_alignment": False, "token_alignment": False}
     assert _judged(READOUT, claim, settings.model_copy(update=neither)).status is Status.partial
+
+
+FRENCH_READOUT = ("Emmanuel Macron et Vladimir Poutine se sont entretenus par téléphone vendredi. Les deux présidents ont évoqué "
+                  "la situation en Libye. Ils sont convenus de rester en contact.")
+
+
+def test_a_country_an_english_claim_names_is_absent_from_a_french_report_that_never_names_it(atoms_settings):
+    judgement = _judged(FRENCH_READOUT, "The two presidents discussed Mali and Libya.", atoms_settings)
+    assert judgement.status is Status.partial, judgement.reason
+    assert [(p.text, p.status) for p in judgement.parts] == [("Mali", Status.absent), ("Libya", Status.supported)]
+    assert judgement.missing == ["Mali"]
+
+
+def test_capitalised_english_words_that_are_no_country_are_not_absent_across_languages(atoms_settings):
+    """English capitalises parties and institutions, which French translates: they are not names to find spelled alike."""
+    reference = ("Les deux présidents se sont parlé lundi. Ils ont évoqué le projet républicain et la situation en Libye.")
+    judgement = _judged(reference, "They discussed the Republican plan and Libya.", atoms_settings)
+    assert "Republican" not in judgement.missing, judgement.reason
+    assert judgement.status is Status.supported, judgement.reason
+
+
+def test_a_country_is_found_in_a_chinese_report_by_its_chinese_name(atoms_settings):
+    reference = "马克龙和普京周五通电话。两国总统讨论了利比亚局势。双方同意保持联系。"
+    judgement = _judged(reference, "The two presidents discussed Mali and Libya.", atoms_settings)
+    assert [(p.text, p.status) for p in judgement.parts] == [("Mali", Status.absent), ("Libya", Status.supported)], judgement.reason
+
+
+def test_country_names_come_from_cldr_in_every_language():
+    from divergence.judge.territories import country_of, mentioned
+
+    assert country_of("Mali", "en") == "ML" and country_of("Ливию", "ru") == "LY" and country_of("Libye", "fr") == "LY"
+    # Another word that only starts or ends like a country is none.
+    assert country_of("Indiana", "en") is None and country_of("Union", "en") is None and country_of("Republican", "en") is None
+    # Inflected or as an adjective, in the other document's language.
+    assert mentioned("RU", "le président russe a appelé", "fr") and mentioned("RU", "российский лидер", "ru")
+    assert mentioned("LY", "讨论了利比亚局势", "zh") and not mentioned("ML", "讨论了利比亚局势", "zh")

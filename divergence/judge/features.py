@@ -66,6 +66,8 @@ class DocumentFacts:
     stems: set[str] = field(default_factory=set)
     names: list[str] = field(default_factory=list)
     numbers: set[float] = field(default_factory=set)
+    text: str = ""
+    """Every claim's text, lower-cased, one per line (to find a country however it is inflected or written)."""
 
     @classmethod
     def of(cls, claims: list[Claim], language: str | None) -> DocumentFacts:
@@ -74,6 +76,7 @@ class DocumentFacts:
             facts.stems.update(w.stem for w in content_words(claim.text, claim.language or language))
             facts.names.extend(n for n, _ in names(claim.text))
             facts.numbers.update(q.value for q in quantities(claim.text))
+        facts.text = "\n".join(claim.text.lower() for claim in claims)
         return facts
 
     def has_name(self, name: str) -> bool:

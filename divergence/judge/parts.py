@@ -20,6 +20,7 @@ from divergence.judge.align import Match, evidence_units
 from divergence.judge.checks import names, quantities, same_name
 from divergence.judge.classifier import CLASSES, ClaimJudge, judge
 from divergence.judge.features import DocumentFacts
+from divergence.judge.territories import country_of, mentioned
 
 PROPER_NAMES_ONLY = {"fr", "ru"}
 """Languages (of those with atoms) whose capitalised words inside a sentence are names only."""
@@ -90,16 +91,16 @@ def _named_there(name: str, facts: DocumentFacts) -> bool:
     return any(facts.has_name(other) for group in EXONYMS if any(same_name(name, v) for v in group) for other in group)
 
 
-def _own_names(claim: Claim, atom: Atom) -> list[str]:
-    """Names among the atom's own words; the claim's first word is left out (a capital there is the sentence's: "Leaders
+def _own_names(claim: Claim, atom: Atom) -> list[tuple[str, int]]:
+    """Names among the atom's own words, with where their run of capitalised words starts; the claim's first word is left out (a capital there is the sentence's: "Leaders
     of …")."""
     offset = atom.start - claim.start
-    return [n for n, at in names(claim.text) if offset <= at < offset + len(atom.text) and at > 0]
+    return [(n, at) for n, at in names(claim.text) if offset <= at < offset + len(atom.text) and at > 0]
 
 
 def unsaid_words(claim: Claim, atom: Atom, facts: DocumentFacts) -> list[str]:
-    """The atom's own words that the other document never states: numbers and names it lacks (across languages, names
-    only from French or Russian), or, within one language, all the atom's content words when it uses none of them.
+    """The atom's own words that the other document never states: numbers and names it lacks (across languages,
+    countries from any language, other names only from French or Russian), or, within one language, all the atom's content words when it uses none of them.
 
     An atom's statement repeats the claim's shared words (the subject, "X said that", "discussed"), and those
     are what a same-topic sentence matches ("The two presidents discussed Mali" against "… discussed Libya"). The
@@ -108,10 +109,21 @@ def unsaid_words(claim: Claim, atom: Atom, facts: DocumentFacts) -> list[str]:
     language = claim.language
     same_language = bool(language) and language == facts.language
     # Across languages a name counts only from a language that capitalises nothing but names: English also capitalises
-    # nationalities, languages and words of titles, which the other language translates ("French" / "français").
-    names_count = same_language or language in PROPER_NAMES_ONLY
-    missing = [n for n in _own_names(claim, atom) if names_count and not _named_there(n, facts)
-               and not (same_language and any(w.stem in facts.stems for w in content_words(n, language)))]
+    # nationalities, languages and words of titles, which the other language translates ("French" / "français"); and
+    # only against a script with capitals (a Chinese report names no one in Latin letters). A country counts from any
+    # language: CLDR spells it in the other one.
+    names_count = same_language or (language in PROPER_NAMES_ONLY and facts.names)
+    missing = []
+    for name, position in _own_names(claim, atom):
+        # Only a name standing alone: "New Jersey" and "Papua New Guinea" end in a country's name.
+        alone = claim.text[position:].startswith(name)
+        country = None if same_language or not alone else country_of(name, language)
+        if country is not None:
+            if not mentioned(country, facts.text, facts.language, language) and not _named_there(name, facts):
+                missing.append(name)
+        elif names_count and not _named_there(name, facts) \
+                and not (same_language and any(w.stem in facts.stems for w in content_words(name, language))):
+            missing.append(name)
     missing += [q.text for q in quantities(atom.text) if q.value > 2 and q.value not in facts.numbers]
     if missing or not same_language:
         return list(dict.fromkeys(missing))
