@@ -231,8 +231,10 @@ def token_reason(status: Status, observation: Observation, score: float, recall:
         return f"no sentence of the other document says this: the words that set it apart have no counterpart in its best match ({said})"
     if status is Status.supported:
         return f"says the same: nearly every word of it has its counterpart ({said})"
-    detail = f"; not covered: {_quoted(observation.missing)}" if observation.missing else ""
-    return f"covers part of it: its specific words have counterparts in the best match ({said}){detail}"
+    # The missing words are the ones the evidence does not use as written; their meaning may still be there (the
+    # recall counts counterparts), so they are not called "not covered".
+    detail = f"; words it does not use: {_quoted(observation.missing)}" if observation.missing else ""
+    return f"covers part of it: some of its words have counterparts in the best match, not all ({said}){detail}"
 
 
 def judge(
