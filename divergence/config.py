@@ -170,8 +170,9 @@ class Settings(BaseModel):
     token_alignment: bool = Field(
         True, description="Align each judged claim with its best evidence token by token on the encoder's token states "
         "(divergence.judge.tokens, weighted by how specific each piece is within the event) and let that recall move the "
-        "judge's status between 'absent', 'partial' and 'supported' (token_recall_*). Needs the float32 "
-        "encoder: with the int8 one, or vectors computed elsewhere, the judge decides as with False.",
+        "judge's status between 'absent', 'partial' and 'supported' (token_recall_*). Token states come from the "
+        "encoder in use (float32 or the int8 build); with vectors computed elsewhere and no token states, the judge "
+        "decides as with False.",
     )
     token_recall_absent: float = Field(
         0.79, description="Token recall of a claim in its best evidence below which a 'supported' or 'partial' claim is "

@@ -47,6 +47,22 @@ def test_fidelity_against_float32_on_fixture_and_seed_sentences(artefact, senten
     assert cosines.mean() >= MIN_MEAN_COSINE, f"mean cosine {cosines.mean():.4f}"
 
 
+def test_token_states_match_float32_piece_by_piece(artefact, sentences, settings):
+    """The int8 build's last-layer states (what the judge's token alignment reads) against float32's, piece by piece."""
+    from divergence.encoder.tokens import TokenEncoder
+
+    reference = TokenEncoder(Encoder(settings.model_copy(update={"encoder_backend": "torch"})), "query: ", 32, None)
+    texts = sentences[:60]
+    want = reference.encode_uncached(texts)
+    got = FastEncoder(artefact, batch_size=1).token_states(texts, "query: ")
+    cosines = []
+    for text, (want_ids, want_states), (got_ids, got_states) in zip(texts, want, got, strict=True):
+        assert want_ids.tolist() == got_ids.tolist(), text
+        cosines.extend(np.sum(want_states * got_states, axis=1))
+    # Measured on fixture sentences: min 0.993, mean 0.998.
+    assert min(cosines) >= MIN_COSINE and float(np.mean(cosines)) >= 0.995, (min(cosines), float(np.mean(cosines)))
+
+
 def test_rows_come_back_in_input_order(artefact, sentences):
     fast = FastEncoder(artefact, batch_size=16)
     texts = sentences[:48]

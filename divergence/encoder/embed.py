@@ -211,6 +211,14 @@ class Encoder:
         with self._encode_lock:
             return work(self._model)
 
+    def with_fast_model(self, work):
+        """``work(fast_encoder)`` on the loaded int8 build, as :meth:`with_torch_model` does on torch; None on torch."""
+        if self.backend != "onnx-int8":
+            return None
+        self.load()
+        with self._encode_lock:
+            return work(self._fast)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length embeddings of ``texts`` in order; cached texts are not re-embedded."""
         if self.cache is None:

@@ -59,7 +59,7 @@ __all__ = [
     "source_fingerprint",
 ]
 
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 STAMP_FILE = "fast_encoder.json"
@@ -184,12 +184,15 @@ def _export_fp32(source: Path, onnx_path: Path) -> Any:
             super().__init__()
             self.encoder = encoder
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             summed = (hidden * mask).sum(dim=1)
             # Same clamp and normalisation as sentence-transformers' Pooling and Normalize modules.
-            return F.normalize(summed / torch.clamp(mask.sum(dim=1), min=1e-9), p=2, dim=-1)
+            pooled = F.normalize(summed / torch.clamp(mask.sum(dim=1), min=1e-9), p=2, dim=-1)
+            # The last layer's states are an output too: the judge's token-level alignment reads them
+            # (divergence.encoder.tokens), so the int8 build needs no float32 model beside it.
+            return pooled, hidden
 
     encoder = AutoModel.from_pretrained(str(source), attn_implementation="eager").eval()
     model = Pooled(encoder).eval()
@@ -202,11 +205,12 @@ def _export_fp32(source: Path, onnx_path: Path) -> Any:
             (ids, mask),
             str(onnx_path),
             input_names=["input_ids", "attention_mask"],
-            output_names=["sentence_embedding"],
+            output_names=["sentence_embedding", "token_embeddings"],
             dynamic_axes={
                 "input_ids": {0: "batch", 1: "sequence"},
                 "attention_mask": {0: "batch", 1: "sequence"},
                 "sentence_embedding": {0: "batch"},
+                "token_embeddings": {0: "batch", 1: "sequence"},
             },
             opset_version=17,
             dynamo=False,
@@ -359,7 +363,7 @@ def _check_fidelity(reference: Any, artefact: Path, prefix: str) -> float:
         for text in probes:
             ids = tokenizer.encode(prefix + text).ids
             tensor = torch.tensor([ids], dtype=torch.long)
-            want.append(reference(tensor, torch.ones_like(tensor)).numpy()[0])
+            want.append(reference(tensor, torch.ones_like(tensor))[0].numpy()[0])
     return float(np.min(np.sum(got * np.stack(want), axis=1)))
 
 
@@ -514,15 +518,17 @@ class FastEncoder:
         def run(rows: np.ndarray) -> np.ndarray:
             return self._run([ids[row] for row in rows])
 
-        if self._pool is not None and len(batches) > 1:
-            if self._pool_pid != os.getpid():  # a forked child has none of its parent's threads: start its own
-                self._pool, self._pool_pid = ThreadPoolExecutor(self.workers, thread_name_prefix="divergence-encoder"), os.getpid()
-            results = self._pool.map(run, batches)
-        else:
-            results = map(run, batches)
-        for rows, vectors in zip(batches, results, strict=True):
+        for rows, vectors in zip(batches, self._map(run, batches), strict=True):
             out[rows] = vectors
         return out
+
+    def _map(self, work, items: list) -> list:
+        """``work`` over ``items`` on the worker threads (in order), or on this thread when there is one worker."""
+        if self._pool is not None and len(items) > 1:
+            if self._pool_pid != os.getpid():  # a forked child has none of its parent's threads: start its own
+                self._pool, self._pool_pid = ThreadPoolExecutor(self.workers, thread_name_prefix="divergence-encoder"), os.getpid()
+            return list(self._pool.map(work, items))
+        return [work(item) for item in items]
 
     def _run(self, rows: list[list[int]]) -> np.ndarray:
         """One ``session.run`` over token-id rows sorted longest first, padded to the first."""
@@ -532,8 +538,27 @@ class FastEncoder:
         for i, row in enumerate(rows):
             input_ids[i, : len(row)] = row
             attention[i, : len(row)] = 1
-        (vectors,) = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention})
+        (vectors,) = self._session.run(["sentence_embedding"], {"input_ids": input_ids, "attention_mask": attention})
         return vectors
+
+    def token_states(self, texts: Sequence[str], prefix: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's own pieces and their unit-length last-layer states (``prefix``, <s> and </s> left out), as
+        :mod:`divergence.encoder.tokens` reads them from the float32 model.
+
+        One sentence a run, as :meth:`encode` runs with ``batch_size`` 1: dynamic int8 scales activations per batch,
+        and a text's states must not depend on its batch-mates.
+        """
+        skip = 1 + len(self._tokenizer.encode(prefix, add_special_tokens=False).ids) if prefix else 1
+        encodings = self._tokenizer.encode_batch([prefix + text for text in texts])
+
+        def run(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+            row = np.asarray([ids], dtype=np.int64)
+            (states,) = self._session.run(["token_embeddings"], {"input_ids": row, "attention_mask": np.ones_like(row)})
+            own = states[0, skip:-1].astype(np.float32)
+            own /= np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-9)
+            return np.asarray(ids[skip : skip + len(own)], dtype=np.int32), own
+
+        return self._map(run, [encoding.ids for encoding in encodings])
 
     def close(self) -> None:
         """Stop the worker threads (they otherwise live as long as the encoder); encoding then runs on the caller's thread."""

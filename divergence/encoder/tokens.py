@@ -1,11 +1,10 @@
 """The encoder's contextual token states, for token-level alignment of a claim with its evidence.
 
 Sentence vectors say whether two sentences are about the same thing; token states say which words of one have a
-counterpart in the other (BERTScore/SimAlign-style, across languages too). They come from the same float32
-sentence-transformers model as the sentence vectors, read at its last layer (``output_value="token_embeddings"``),
-without the prompt and the special tokens, and are kept on disk (float16, keyed by model and text hash) like the
-sentence vectors, so a warm run loads no model. The int8 ONNX build returns pooled vectors only: it has no token
-states. A runtime reading vectors computed elsewhere (:mod:`divergence.engines.precomputed`) reads token states
+counterpart in the other (BERTScore/SimAlign-style, across languages too). They come from the same model as the sentence vectors, read at its last layer (sentence-transformers'
+``output_value="token_embeddings"``, or the int8 ONNX build's second output), without the prompt and the special
+tokens, and are kept on disk (float16, keyed by model, backend and text hash) like the sentence vectors, so a warm
+run loads no model. A runtime reading vectors computed elsewhere (:mod:`divergence.engines.precomputed`) reads token states
 computed there too (:class:`TokenTable`).
 """
 
@@ -77,7 +76,7 @@ def _token_states(model, texts: list[str], prefix: str, batch_size: int) -> list
 
 
 class TokenEncoder:
-    """Token states from the sentence encoder's own float32 model (loaded on first need, shared with it), cached."""
+    """Token states from the sentence encoder's own model (loaded on first need, shared with it), cached."""
 
     def __init__(self, encoder, prefix: str, batch_size: int, cache: TokenStateCache | None):
         self.encoder = encoder
@@ -88,6 +87,8 @@ class TokenEncoder:
     def encode_uncached(self, texts: list[str]) -> list[TokenStates]:
         if not texts:
             return []
+        if self.encoder.backend == "onnx-int8":
+            return self.encoder.with_fast_model(lambda fast: fast.token_states(texts, self.prefix))
         return self.encoder.with_torch_model(lambda model: _token_states(model, texts, self.prefix, self.batch_size))
 
     def encode(self, texts: list[str]) -> list[TokenStates]:
@@ -113,15 +114,15 @@ class TokenTable:
 
 
 def token_encoder_for(settings, encoder) -> TokenEncoder | None:
-    """The token-state source beside ``encoder``: its own float32 model, with a cache beside its embedding cache.
+    """The token-state source beside ``encoder``: its own model (float32 or the int8 build), with a cache beside its
+    embedding cache (whose key names the backend and build, so float32 and int8 states never mix).
 
-    None where there are no token states to read: the int8 ONNX build (pooled vectors only; loading the float32
-    model beside it would undo what it saves) and an encoder that is not a local model (vectors computed elsewhere,
+    None where there are no token states to read: an encoder that is not a local model (vectors computed elsewhere,
     unless their token states came with them: :class:`TokenTable`).
     """
     from divergence.encoder.embed import Encoder
 
-    if not isinstance(encoder, Encoder) or encoder.backend != "torch":
+    if not isinstance(encoder, Encoder) or encoder.backend not in ("torch", "onnx-int8"):
         return None
     cache = None
     if encoder.cache is not None:
