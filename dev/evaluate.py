@@ -132,7 +132,7 @@ def semeval_correlation(folder: Path, limit: int, per_language: int = 12, model=
     return semeval_rho(rated, model or Runtime(load_settings()).same_event)
 
 
-def semeval_signals(folder: Path, limit: int, per_language: int = 12):
+def semeval_signals(folder: Path, limit: int, per_language: int = 12, backend: str | None = None):
     """(original pairs, pairs of every language pair, pair signals by pair id), or None without the data: computed
     once, then any number of models is rated by :func:`semeval_rho` (`make train` rates every candidate)."""
     from dev.devsets import LabelledSet, semeval_pairs, semeval_pairs_by_language
@@ -145,7 +145,7 @@ def semeval_signals(folder: Path, limit: int, per_language: int = 12):
     every = semeval_pairs_by_language(folder, per_language)
     if not original and not every:
         return None
-    settings = load_settings()
+    settings = load_settings(**({"encoder_backend": backend} if backend else {}))
     runtime = Runtime(settings)
     unique = {p.pair_id: p for p in original + every}
     documents = [document_from_record({"id": f"{p.pair_id}:{side}", "text": text}, p.pair_id, "semeval")
