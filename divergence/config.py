@@ -105,12 +105,12 @@ class Settings(BaseModel):
     models_dir: Path = Field(default_factory=default_models_dir, description="Where the built-in encoder is materialised.")
     embedding_cache: bool = Field(True, description="Keep embeddings on disk keyed by model and text hash.")
     encoder_backend: str = Field(
-        "torch", description="'torch': sentence-transformers in float32 (what the shipped models are fitted on). "
-        "'onnx-int8': the int8 ONNX Runtime build of the built-in encoder (built by `make model` / `divergence models "
-        "--build`, or on first need): int8 matrix products except the feed-forward output projections, mean cosine "
-        "0.999 to float32 on the fixture and seed sentences, several times faster, no torch import; with the shipped "
-        "models it keeps every `make eval` floor but SemEval across languages (0.618 < 0.64), so it is not the default. "
-        "'auto': onnx-int8 for the built-in encoder, torch for any other model.",
+        "auto", description="'auto': the int8 ONNX Runtime build for the built-in encoder, torch for any other model. "
+        "'onnx-int8': the int8 build of the built-in encoder (built by `make model` / `divergence models --build`, or on "
+        "first need): int8 matrix products except the feed-forward output projections, mean cosine 0.999 to float32 on "
+        "the fixture and seed sentences (token states 0.998), faster to load and to run, no torch import. 'torch': "
+        "sentence-transformers in float32. The shipped models are fitted on both backends' vectors and every `make eval` "
+        "floor holds on each.",
     )
 
     # --- input -------------------------------------------------------------

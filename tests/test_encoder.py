@@ -62,7 +62,8 @@ def test_a_warm_run_never_loads_the_model(encoder, settings, tmp_path):
 
 
 def test_a_warm_compare_starts_without_torch(tmp_path):
-    """The CLI's warm start: models on disk, embedding cache warm → the encoder (and torch) are never loaded."""
+    """The CLI's warm start on the float32 backend: models on disk, embedding cache warm → the encoder (and torch) are
+    never loaded. (The int8 default never imports torch at all: tests/test_fast_encoder.py.)"""
     import os
     import subprocess
     import sys
@@ -71,7 +72,7 @@ def test_a_warm_compare_starts_without_torch(tmp_path):
 
     probe = ("import sys; from divergence.interfaces.cli import run; "
              "code = run(['--quiet', 'compare', sys.argv[1], '-f', 'json', '-o', sys.argv[2]]); print(code, 'torch' in sys.modules)")
-    environment = {**os.environ, "DIVERGENCE_CACHE_DIR": str(tmp_path / "cache")}
+    environment = {**os.environ, "DIVERGENCE_CACHE_DIR": str(tmp_path / "cache"), "DIVERGENCE_ENCODER_BACKEND": "torch"}
     event = str(FIXTURES / "events" / "call-keller-brandt")
     runs = [subprocess.run([sys.executable, "-c", probe, event, str(tmp_path / f"{run}.json")], cwd=ROOT, env=environment,
                            capture_output=True, text=True, timeout=300) for run in ("cold", "warm")]

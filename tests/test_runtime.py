@@ -10,6 +10,18 @@ def test_shipped_models_run_without_warnings(settings):
     assert Runtime(settings).warnings() == []
 
 
+def test_shipped_models_serve_both_encoder_backends(settings):
+    """Both fitted models are fitted on the float32 and the int8 encoders' vectors: neither backend warns."""
+    import pytest
+
+    from divergence.encoder.embed import fast_encoder_built
+
+    if not fast_encoder_built(settings):
+        pytest.skip("int8 encoder not built (make model builds it)")
+    for backend in ("torch", "onnx-int8", "auto"):
+        assert Runtime(settings.model_copy(update={"encoder_backend": backend})).warnings() == [], backend
+
+
 def test_a_judge_fitted_on_the_int8_encoder_warns_on_torch(settings, tmp_path):
     fitted = json.loads(judge_model_path(settings).read_text(encoding="utf-8"))
     fitted["fitted_with"]["encoder_backend"] = "onnx-int8"
