@@ -60,9 +60,10 @@ def test_each_call_keeps_its_date_participants_and_lead_containment(short_lead_r
     ekdahl = next(e for e in short_lead_report.events if "call-varga-ekdahl/ostrava_press" in e.documents)
     assert brandt.date == ekdahl.date == dt.date(2025, 6, 3)
     assert set(brandt.participants) == {"Brandt", "Varga"} and set(ekdahl.participants) == {"Ekdahl", "Varga"}
-    # The English brief and the French flash say the same one thing: the whole of the shorter one is covered.
+    # The English brief and the French flash say the same one thing: the shorter one's claim has its counterpart
+    # (a claim is matched by degrees, fully from a centred similarity of 0.70: this one is past the midpoint, 0.60).
     brief = next(link for link in ekdahl.links if set(link.documents) == {"call-varga-ekdahl/baltic_wire", "call-varga-ekdahl/flash_ouest"})
-    assert brief.signals["lead_containment"] == 1.0 and "same participants" in brief.reason
+    assert brief.signals["lead_containment"] > 0.5 and "same participants" in brief.reason
 
 
 def test_same_day_calls_of_one_president_with_other_leaders_are_never_linked(settings):
